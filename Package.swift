@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "rekey",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rekey", targets: ["rekey"]),
+        .library(name: "RekeyKit", targets: ["RekeyKit"]),
+        .library(name: "Curl", targets: ["Curl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libcurl through typed C wrappers for its variadic calls.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // libcrypto (OpenSSL 3) for AES-256-GCM, HMAC, digests, RSA and random bytes.
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
+        .target(
+            name: "RekeyKit",
+            dependencies: [
+                "Curl", "OpenSSLCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "rekey",
+            dependencies: [
+                "RekeyKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Shared by the test targets: temporary folders, the built binary, real servers on loopback.
+        .target(name: "RekeyTestSupport", path: "Tests/RekeyTestSupport"),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "RekeyTestSupport"]),
+        .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "RekeyTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

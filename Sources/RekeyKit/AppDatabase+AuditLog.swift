@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+import OpenSSLCrypto
+
+/// The audit log: an append-only, hash-chained record of what rekey did. Entries hold counts and
+/// identifiers, never secrets. Each entry's hash covers the previous hash, so an edited, deleted or
+/// reordered entry breaks the chain from that point on.
+public struct AuditEntry: Sendable, Codable, FetchableRecord {
+    public var seq: Int64
+    public var at: String
+    public var action: String
+    public var subject: String
+    public var detail: String
+    public var prevHash: String
+    public var hash: String
+
+    enum CodingKeys: String, CodingKey {
+        case seq, at, action, subject, detail
+        case prevHash = "prev_hash"
+        case hash
+    }
+
+    static let genesis = String(repeating: "0", count: 64)
+
+    static func hash(seq: Int64, at: String, action: String, subject: String, detail: String, prevHash: String) -> String {
+        let text = [prevHash, String(seq), at, action, subject, detail].joined(separator: "\n")
+        return Digest.sha256(Array(text.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+/// Where the audit log's chain first fails, if it does.
+public struct AuditLogVerification: Sendable, Codable {
+    public var entries: Int
+    public var ok: Bool
+    public var firstBadSeq: Int64?
+    public var problem: String?
+}
+
+extension AppDatabase {
+    /// Appends an entry in the caller's transaction. `detail` must hold no secret.
+    static func appendAudit(_ db: Database, action: String, subject: String, detail: [String: any Sendable & Encodable] = [:], now: Date = Date()) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] ?? 0) + 1
+        let prev: String = last?["hash"] ?? AuditEntry.genesis
+        let detailJSON = try canonicalJSON(detail)
+        let at = timestamp(now)
+        let hash = AuditEntry.hash(seq: seq, at: at, action: action, subject: subject, detail: detailJSON, prevHash: prev)
+        try db.execute(
+            sql: "INSERT INTO audit_log (seq, at, action, subject, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [seq, at, action, subject, detailJSON, prev, hash])
+    }
+
+    private static func canonicalJSON(_ detail: [String: any Sendable & Encodable]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let wrapped = detail.mapValues { AnyEncodable($0) }
+        return String(decoding: try encoder.encode(wrapped), as: UTF8.self)
+    }
+
+    /// Recomputes the chain from the first entry and reports the first one that does not match.
+    public func verifyAuditLog() async throws -> AuditLogVerification {
+        try await writer.read { db in
+            var previous = AuditEntry.genesis
+            var expectedSeq: Int64 = 1
+            var count = 0
+            let cursor = try AuditEntry.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
+            while let entry = try cursor.next() {
+                count += 1
+                if entry.seq != expectedSeq || entry.prevHash != previous {
+                    return AuditLogVerification(entries: count, ok: false, firstBadSeq: entry.seq,
+                                                problem: "entry \(entry.seq) does not follow entry \(expectedSeq - 1): an entry was deleted, inserted or reordered")
+                }
+                let recomputed = AuditEntry.hash(seq: entry.seq, at: entry.at, action: entry.action, subject: entry.subject,
+                                                 detail: entry.detail, prevHash: entry.prevHash)
+                if recomputed != entry.hash {
+                    return AuditLogVerification(entries: count, ok: false, firstBadSeq: entry.seq,
+                                                problem: "entry \(entry.seq) (\(entry.action)) was altered: its hash does not match its content")
+                }
+                previous = entry.hash
+                expectedSeq += 1
+            }
+            return AuditLogVerification(entries: count, ok: true, firstBadSeq: nil, problem: nil)
+        }
+    }
+
+    /// The most recent entries, newest last.
+    public func auditEntries(limit: Int = 100) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            try AuditEntry.fetchAll(db, sql: "SELECT * FROM (SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?) ORDER BY seq", arguments: [limit])
+        }
+    }
+}
+
+private struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+
+/// Counts of sealed values per key version.
+public struct KeyUsage: Sendable, Codable {
+    public var version: Int
+    public var active: Bool
+    public var created: String?
+    public var values: Int
+    /// In the store but not in the key ring: these values cannot be opened.
+    public var missing: Bool
+}
+
+/// What a rewrap did. Counts only.
+public struct RewrapSummary: Sendable, Codable {
+    public var rewrapped: Int
+    public var alreadyCurrent: Int
+    public var activeVersion: Int
+}
+
+extension AppDatabase {
+    /// Sealed values per key version, including versions the ring holds but no value uses.
+    public func keyUsage(keyRing: KeyRing) async throws -> [KeyUsage] {
+        let counts = try await writer.read { db in
+            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
+                SELECT key_version, count(*) AS n FROM installation_secret GROUP BY key_version
+                """).map { (row: Row) -> (Int, Int) in (row["key_version"], row["n"]) })
+        }
+        let versions = Set(keyRing.versions).union(counts.keys).sorted()
+        return versions.map { version in
+            KeyUsage(version: version, active: version == keyRing.activeVersion,
+                     created: keyRing.keys[version].map { Self.timestamp($0.created) },
+                     values: counts[version] ?? 0, missing: keyRing.keys[version] == nil)
+        }
+    }
+
+    /// Re-seals every value not under the active key, in batches that each commit on their own:
+    /// interrupted, it resumes where it stopped; run again, it finds nothing to do.
+    public func rewrap(keyRing: KeyRing, batchSize: Int = 500, progress: (@Sendable (Int) -> Void)? = nil) async throws -> RewrapSummary {
+        let active = keyRing.activeVersion
+        var rewrapped = 0
+        while true {
+            let done = try await writer.write { db -> Int in
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT installation_id, field, sealed FROM installation_secret WHERE key_version != ? ORDER BY rowid LIMIT ?
+                    """, arguments: [active, batchSize])
+                for row in rows {
+                    let installation: String = row["installation_id"]
+                    let field: String = row["field"]
+                    let binding = Self.secretBinding(installation: installation, field: field)
+                    let secret = try keyRing.open(row["sealed"], for: binding)
+                    try db.execute(sql: """
+                        UPDATE installation_secret SET key_version = ?, sealed = ? WHERE installation_id = ? AND field = ?
+                        """, arguments: [active, keyRing.seal(secret, for: binding), installation, field])
+                }
+                if !rows.isEmpty {
+                    try Self.appendAudit(db, action: "keys.rewrapped", subject: "key version \(active)", detail: ["values": rows.count])
+                }
+                return rows.count
+            }
+            guard done > 0 else { break }
+            rewrapped += done
+            progress?(rewrapped)
+        }
+        let current = try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM installation_secret WHERE key_version = ?", arguments: [active]) ?? 0
+        }
+        return RewrapSummary(rewrapped: rewrapped, alreadyCurrent: current - rewrapped, activeVersion: active)
+    }
+
+    /// Records a key rotation in the audit log (the key ring file itself is written by the caller).
+    public func recordKeyRotation(newVersion: Int) async throws {
+        try await writer.write { db in
+            try Self.appendAudit(db, action: "keys.rotated", subject: "key version \(newVersion)", detail: ["active_version": newVersion])
+        }
+    }
+
+    /// Records that the store and key ring were created.
+    public func recordInitialized(keyVersion: Int) async throws {
+        try await writer.write { db in
+            try Self.appendAudit(db, action: "store.initialized", subject: "rekey", detail: ["key_version": keyVersion])
+        }
+    }
+}

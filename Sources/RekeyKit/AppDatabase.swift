@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import Logging
+
+/// rekey's store: one SQLite file (WAL, foreign keys, `secure_delete`), migrated on open.
+///
+/// The schema holds the invariants: secrets can only be stored sealed, the audit log is append-only,
+/// and every installation belongs to a known integration. Methods are named after what they do.
+public final class AppDatabase: Sendable {
+    /// The underlying connection pool; tests may read it directly.
+    public let writer: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating if needed) the store at `path` and runs pending migrations.
+    public init(path: String, logger: Logger) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // Deleted content is overwritten with zeros, so a purged password leaves no bytes behind.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        self.writer = try DatabasePool(path: path, configuration: configuration)
+        self.logger = logger
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 registry, installations, sealed secrets, audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE partner (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    security_email TEXT
+                );
+                CREATE TABLE integration (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    partner_id TEXT NOT NULL REFERENCES partner(id),
+                    name TEXT NOT NULL,
+                    auth TEXT NOT NULL CHECK (auth IN ('password', 'api_token', 'oauth1', 'oauth2', 'none')),
+                    storage TEXT NOT NULL CHECK (storage IN ('plaintext', 'encrypted', 'none'))
+                );
+                CREATE TABLE installation (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    integration_id TEXT NOT NULL REFERENCES integration(id),
+                    customer TEXT NOT NULL CHECK (length(customer) > 0),
+                    config TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'migrated', 'needs_reconnect')),
+                    imported_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    UNIQUE (integration_id, customer)
+                );
+                CREATE TABLE installation_contact (
+                    installation_id TEXT NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    email TEXT NOT NULL CHECK (email LIKE '%_@_%'),
+                    PRIMARY KEY (installation_id, email)
+                ) WITHOUT ROWID;
+                CREATE TABLE installation_secret (
+                    installation_id TEXT NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    field TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('password', 'api_token', 'oauth_token', 'oauth_secret')),
+                    key_version INTEGER NOT NULL CHECK (key_version > 0),
+                    sealed TEXT NOT NULL CHECK (sealed LIKE 'enc:v1:' || key_version || ':%'),
+                    PRIMARY KEY (installation_id, field)
+                );
+                CREATE INDEX installation_secret_key_version ON installation_secret(key_version);
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL CHECK (json_valid(detail)),
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL UNIQUE
+                );
+                CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}
+
+extension AppDatabase {
+    /// ISO 8601 timestamps with milliseconds, in UTC: sortable as text.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}

@@ -1,0 +1,116 @@
+import GRDB
+
+/// What `rekey audit` reports: per integration and per partner, what is exposed and who is affected.
+///
+/// An installation is *exposed* when its integration stores credentials in plaintext and it still holds
+/// a secret. *Plaintext-class* secrets are passwords and long-lived API tokens: usable as is by whoever
+/// holds a copy, until someone rotates them.
+public struct AuditReport: Sendable, Codable {
+    public struct IntegrationLine: Sendable, Codable {
+        public var id: String
+        public var name: String
+        public var partner: String
+        public var auth: AuthKind
+        public var storage: CredentialStorage
+        public var installations: Int
+        public var plaintextClass: Int
+        public var exposed: Int
+        public var migrated: Int
+        public var customersAffected: Int
+        public var contactsAffected: Int
+    }
+
+    public struct PartnerLine: Sendable, Codable {
+        public var id: String
+        public var name: String
+        public var integrations: [String]
+        public var installations: Int
+        public var plaintextClass: Int
+        public var exposed: Int
+        public var customersAffected: Int
+        public var contactsAffected: Int
+    }
+
+    public struct Totals: Sendable, Codable {
+        public var installations: Int
+        public var plaintextClass: Int
+        public var exposed: Int
+        public var customersAffected: Int
+        public var contactsAffected: Int
+    }
+
+    public var integrations: [IntegrationLine]
+    public var partners: [PartnerLine]
+    public var totals: Totals
+    public var anythingExposed: Bool { totals.exposed > 0 }
+}
+
+extension AppDatabase {
+    /// Builds the audit report from the registry and the store's installations.
+    public func auditReport(registry: Registry) async throws -> AuditReport {
+        struct Installation {
+            var integration: String
+            var customer: String
+            var migrated: Bool
+            var holdsSecret: Bool
+            var contacts: [String] = []
+        }
+        let installations = try await writer.read { db -> [String: Installation] in
+            var result: [String: Installation] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT i.id, i.integration_id, i.customer, i.state,
+                       EXISTS (SELECT 1 FROM installation_secret s WHERE s.installation_id = i.id) AS holds_secret
+                FROM installation i
+                """) {
+                result[row["id"]] = Installation(integration: row["integration_id"], customer: row["customer"],
+                                                 migrated: row["state"] == "migrated", holdsSecret: row["holds_secret"])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT installation_id, email FROM installation_contact") {
+                result[row["installation_id"]]?.contacts.append(row["email"])
+            }
+            return result
+        }
+
+        var byIntegration: [String: [Installation]] = [:]
+        for installation in installations.values { byIntegration[installation.integration, default: []].append(installation) }
+
+        func isExposed(_ i: Installation, _ integration: Integration) -> Bool {
+            integration.storage == .plaintext && i.holdsSecret && !i.migrated
+        }
+        func isPlaintextClass(_ i: Installation, _ integration: Integration) -> Bool {
+            integration.auth.isPlaintextClass && i.holdsSecret && !i.migrated
+        }
+
+        var lines: [AuditReport.IntegrationLine] = []
+        var exposedByPartner: [String: [Installation]] = [:]
+        var allExposed: [Installation] = []
+        var plaintextByPartner: [String: Int] = [:]
+        for integration in registry.integrations {
+            let all = byIntegration[integration.id] ?? []
+            let exposed = all.filter { isExposed($0, integration) }
+            let plaintextClass = all.filter { isPlaintextClass($0, integration) }.count
+            exposedByPartner[integration.partner, default: []] += exposed
+            plaintextByPartner[integration.partner, default: 0] += plaintextClass
+            allExposed += exposed
+            lines.append(.init(
+                id: integration.id, name: integration.name, partner: integration.partner, auth: integration.auth,
+                storage: integration.storage, installations: all.count, plaintextClass: plaintextClass, exposed: exposed.count,
+                migrated: all.filter(\.migrated).count,
+                customersAffected: Set(exposed.map(\.customer)).count, contactsAffected: Set(exposed.flatMap(\.contacts)).count))
+        }
+        let partners = registry.partners.map { partner in
+            let mine = lines.filter { $0.partner == partner.id }
+            let exposed = exposedByPartner[partner.id] ?? []
+            return AuditReport.PartnerLine(
+                id: partner.id, name: partner.name, integrations: mine.map(\.id),
+                installations: mine.reduce(0) { $0 + $1.installations }, plaintextClass: plaintextByPartner[partner.id] ?? 0,
+                exposed: exposed.count, customersAffected: Set(exposed.map(\.customer)).count,
+                contactsAffected: Set(exposed.flatMap(\.contacts)).count)
+        }
+        let totals = AuditReport.Totals(
+            installations: installations.count, plaintextClass: lines.reduce(0) { $0 + $1.plaintextClass },
+            exposed: allExposed.count, customersAffected: Set(allExposed.map(\.customer)).count,
+            contactsAffected: Set(allExposed.flatMap(\.contacts)).count)
+        return AuditReport(integrations: lines, partners: partners, totals: totals)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import OpenSSLCrypto
+
+/// The versioned AES-256-GCM keys that seal every secret in the store.
+///
+/// Stored as JSON in a file of mode 0600. Exactly one key is active: new values are sealed with it,
+/// and older keys stay to open what they sealed until `rewrap` has moved everything on.
+public struct KeyRing: Sendable {
+    public struct Key: Sendable {
+        public let version: Int
+        let material: [UInt8]
+        public let created: Date
+    }
+
+    public private(set) var keys: [Int: Key]
+    public private(set) var activeVersion: Int
+
+    public var active: Key { keys[activeVersion]! }
+    public var versions: [Int] { keys.keys.sorted() }
+
+    /// A new ring holding one fresh random key, version 1.
+    public static func generate(now: Date = Date()) -> KeyRing {
+        KeyRing(keys: [1: Key(version: 1, material: SecureRandom.bytes(AES256GCM.keySize), created: now)], activeVersion: 1)
+    }
+
+    /// Adds a fresh key one version above the highest and makes it active.
+    @discardableResult
+    public mutating func rotate(now: Date = Date()) -> Int {
+        let version = (keys.keys.max() ?? 0) + 1
+        keys[version] = Key(version: version, material: SecureRandom.bytes(AES256GCM.keySize), created: now)
+        activeVersion = version
+        return version
+    }
+
+    func key(version: Int) -> Key? { keys[version] }
+}
+
+// MARK: - File format
+
+extension KeyRing {
+    private struct File: Codable {
+        var format: String
+        var active: Int
+        var keys: [Entry]
+        struct Entry: Codable {
+            var version: Int
+            var key: String
+            var created: Date
+        }
+    }
+
+    static let format = "rekey-keyring-v1"
+
+    /// Reads and checks a key ring file: its mode must be 0600 or stricter and every key well formed.
+    public static func load(from path: String) throws(KeyRingError) -> KeyRing {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw KeyRingError(path: path, problem: errno == ENOENT ? .missing : .unreadable(String(cString: strerror(errno))))
+        }
+        let mode = Int(info.st_mode) & 0o777
+        guard mode & 0o077 == 0 else { throw KeyRingError(path: path, problem: .looseMode(mode)) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw KeyRingError(path: path, problem: .unreadable("cannot read the file"))
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let file = try? decoder.decode(File.self, from: data), file.format == format else {
+            throw KeyRingError(path: path, problem: .malformed("not a \(format) JSON document"))
+        }
+        var keys: [Int: Key] = [:]
+        for entry in file.keys {
+            guard entry.version > 0 else { throw KeyRingError(path: path, problem: .malformed("key version \(entry.version) is not positive")) }
+            guard keys[entry.version] == nil else { throw KeyRingError(path: path, problem: .malformed("key version \(entry.version) appears twice")) }
+            guard let material = Data(base64Encoded: entry.key), material.count == AES256GCM.keySize else {
+                throw KeyRingError(path: path, problem: .malformed("key version \(entry.version) is not 32 bytes of base64"))
+            }
+            keys[entry.version] = Key(version: entry.version, material: Array(material), created: entry.created)
+        }
+        guard keys[file.active] != nil else {
+            throw KeyRingError(path: path, problem: .malformed("the active version \(file.active) has no key"))
+        }
+        return KeyRing(keys: keys, activeVersion: file.active)
+    }
+
+    /// Writes the ring atomically: a new file created with mode 0600, synced, then renamed over the old one.
+    public func save(to path: String) throws(KeyRingError) {
+        let file = File(format: Self.format, active: activeVersion, keys: versions.map {
+            let key = keys[$0]!
+            return .init(version: key.version, key: Data(key.material).base64EncodedString(), created: key.created)
+        })
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(file) } catch { throw KeyRingError(path: path, problem: .unwritable("encoding failed")) }
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw KeyRingError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw KeyRingError(path: path, problem: .unwritable(String(cString: strerror(errno))))
+        }
+    }
+}

@@ -1,0 +1,121 @@
+/// The registry (`partners.yaml`): every partner, every integration, how each authenticates,
+/// how it stores credentials, and where it can migrate to.
+public struct Registry: Sendable {
+    public var partners: [Partner]
+    public var integrations: [Integration]
+
+    public func partner(_ id: String) -> Partner? { partners.first { $0.id == id } }
+    public func integration(_ id: String) -> Integration? { integrations.first { $0.id == id } }
+}
+
+/// How an integration authenticates to the partner's API.
+public enum AuthKind: String, Sendable, CaseIterable, Codable {
+    case password, apiToken = "api_token", oauth1, oauth2, none
+
+    /// Passwords and long-lived API tokens: what a leak lets an attacker use as is, indefinitely.
+    public var isPlaintextClass: Bool { self == .password || self == .apiToken }
+}
+
+/// How the product stores an integration's credentials.
+public enum CredentialStorage: String, Sendable, CaseIterable, Codable {
+    case plaintext, encrypted, none
+}
+
+/// Where a secret comes from: `env:NAME`, `file:PATH` or `store:NAME` (sealed in rekey's store).
+public struct SecretReference: Sendable, Hashable, CustomStringConvertible {
+    public enum Source: String, Sendable, CaseIterable { case env, file, store }
+    public let source: Source
+    public let name: String
+    public var description: String { "\(source.rawValue):\(name)" }
+
+    public init?(_ text: String) {
+        guard let colon = text.firstIndex(of: ":"),
+              let source = Source(rawValue: String(text[..<colon])),
+              !text[text.index(after: colon)...].isEmpty
+        else { return nil }
+        self.source = source
+        self.name = String(text[text.index(after: colon)...])
+    }
+}
+
+public struct Contact: Sendable, Hashable, Codable {
+    public var role: String
+    public var name: String?
+    public var email: String
+}
+
+public struct Partner: Sendable {
+    public var id: String
+    public var name: String
+    public var contacts: [Contact]
+    public var webhook: WebhookEndpoint?
+
+    /// The contact with role `security`, or else the first one.
+    public var securityContact: Contact? { contacts.first { $0.role == "security" } ?? contacts.first }
+}
+
+public struct WebhookEndpoint: Sendable {
+    public static let knownEvents = ["credentials.exposed", "credentials.rotated", "integration.migrated", "incident.resolved"]
+    public var url: String
+    public var secret: SecretReference
+    public var events: [String]
+    /// Deliveries per second, when limited.
+    public var rate: Double?
+}
+
+public struct Integration: Sendable {
+    public var id: String
+    public var name: String
+    public var partner: String
+    public var auth: AuthKind
+    public var storage: CredentialStorage
+    /// Non-secret per-installation settings, such as `base_url`.
+    public var config: [String]
+    /// Per-installation secret fields, such as `password`.
+    public var secrets: [String]
+    public var docs: String?
+    public var migration: Migration?
+}
+
+/// How an installation moves off its stored credential.
+public struct Migration: Sendable {
+    public var target: AuthKind
+    public var oauth1: OAuth1Target?
+    public var oauth2: OAuth2Target?
+    public var verify: VerifyCall
+}
+
+public struct OAuth1Target: Sendable {
+    public enum SignatureMethod: String, Sendable, CaseIterable { case rsaSHA1 = "RSA-SHA1", hmacSHA1 = "HMAC-SHA1", plaintext = "PLAINTEXT" }
+    public var signatureMethod: SignatureMethod
+    public var requestTokenURL: String
+    public var authorizeURL: String
+    public var accessTokenURL: String
+    public var consumerKey: SecretReference
+    public var privateKey: SecretReference?
+    public var consumerSecret: SecretReference?
+}
+
+public struct OAuth2Target: Sendable {
+    public var authorizationURL: String
+    public var tokenURL: String
+    public var scopes: [String]
+    public var scopeSeparator: String
+    public var authorizationParams: [String: String]
+    public var tokenParams: [String: String]
+    public var revocationURL: String?
+    public var introspectionURL: String?
+    public var metadataURL: String?
+    public var deviceAuthorizationURL: String?
+    public var accessibleResourcesURL: String?
+    public var refreshTokenRotation: Bool
+    public var clientID: SecretReference
+    public var clientSecret: SecretReference?
+}
+
+/// The one API call that proves new credentials work before the old ones are purged.
+public struct VerifyCall: Sendable {
+    public var method: String
+    public var url: String
+    public var expectStatus: Int
+}

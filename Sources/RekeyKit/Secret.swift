@@ -1,0 +1,15 @@
+/// A plaintext secret in memory. It never prints itself: `description`, `debugDescription`
+/// and string interpolation all show `<redacted>`, so a secret cannot leak through a log or an error.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    public let bytes: [UInt8]
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+
+    /// The secret as UTF-8 text, for the one place that must send it.
+    public var exposedString: String { String(decoding: bytes, as: UTF8.self) }
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}

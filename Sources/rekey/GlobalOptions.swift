@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RekeyKit
+
+/// Options every command takes: where the store, the key ring and the registry are.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The SQLite store (env REKEY_DB).", valueName: "path"))
+    var db: String = ProcessInfo.processInfo.environment["REKEY_DB"] ?? "./rekey.sqlite"
+
+    @Option(name: .long, help: ArgumentHelp("The key ring, mode 0600 (env REKEY_KEYS).", valueName: "path"))
+    var keys: String = ProcessInfo.processInfo.environment["REKEY_KEYS"] ?? "./rekey.keys"
+
+    @Option(name: .long, help: ArgumentHelp("The registry of partners and integrations (env REKEY_REGISTRY).", valueName: "path"))
+    var registry: String = ProcessInfo.processInfo.environment["REKEY_REGISTRY"] ?? "./partners.yaml"
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error (env REKEY_LOG_LEVEL).", valueName: "level"))
+    var logLevel: String = ProcessInfo.processInfo.environment["REKEY_LOG_LEVEL"] ?? "warning"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level '\(logLevel)'; expected trace, debug, info, notice, warning or error")
+        }
+    }
+
+    /// The logger handed to everything a command builds; it writes to stderr.
+    func makeLogger() -> Logger {
+        var logger = Logger(label: "rekey") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
+        return logger
+    }
+
+    func loadRegistry() throws -> Registry {
+        try Registry.load(path: registry)
+    }
+
+    func loadKeyRing() throws -> KeyRing {
+        try KeyRing.load(from: keys)
+    }
+
+    /// Opens an existing store; commands other than `init` never create one by accident.
+    func openStore(logger: Logger) throws -> AppDatabase {
+        guard FileManager.default.fileExists(atPath: db) else { throw StoreMissing(path: db) }
+        return try AppDatabase(path: db, logger: logger)
+    }
+}
+
+struct StoreMissing: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "no store at \(path); run `rekey init` first (or pass --db)" }
+}

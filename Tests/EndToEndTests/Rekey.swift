@@ -1,0 +1,18 @@
+import Foundation
+import RekeyTestSupport
+
+/// Runs the built `rekey` binary in a temporary working directory with its own store, key ring and registry.
+struct Rekey {
+    let dir: TemporaryDirectory
+
+    init() throws {
+        dir = try TemporaryDirectory("rekey-e2e")
+        try FileManager.default.copyItem(atPath: Paths.registry, toPath: dir.file("partners.yaml"))
+    }
+
+    @discardableResult
+    func callAsFunction(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
+        try runProcess(Paths.rekeyBinary, arguments, environment: environment.merging(["REKEY_LOG_LEVEL": "info"]) { a, _ in a },
+                       directory: dir.path)
+    }
+}

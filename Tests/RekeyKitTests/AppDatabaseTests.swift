@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import RekeyKit
+import RekeyTestSupport
+import Testing
+
+@Suite struct AppDatabaseTests {
+    @Test func canarySecretsNeverReachTheDatabaseFiles() async throws {
+        // Given installations whose secrets are unique canaries
+        let fixture = try StoreFixture()
+        let canaries = (0..<40).map { "CANARY-\($0)-\(UUID().uuidString)" }
+
+        // When they are imported, re-imported (updates purge old rows), rotated and rewrapped
+        try await fixture.importCSV(canaryCSV(canaries))
+        try await fixture.importCSV(canaryCSV(canaries))
+        var ring = fixture.ring
+        ring.rotate()
+        _ = try await fixture.store.rewrap(keyRing: ring, batchSize: 7)
+
+        // Then no canary appears in the database, its WAL or its shared-memory file
+        let files = try fixture.dir.bytes(ofFilesStartingWith: "rekey.sqlite")
+        #expect(files.map(\.name).contains("rekey.sqlite-wal"))
+        for (name, data) in files {
+            for canary in canaries {
+                #expect(data.occurrences(of: canary) == 0, "\(canary) found in \(name)")
+            }
+            #expect(data.occurrences(of: "CANARY") == 0, "a canary prefix found in \(name)")
+        }
+        // And every secret still opens with the rotated ring
+        let id = try #require(try await fixture.store.installationID(integration: "jira-server", customer: "Customer 0"))
+        #expect(try await fixture.store.secret(installation: id, field: "password", keyRing: ring) == Secret(canaries[0]))
+    }
+
+    @Test func theSchemaRefusesAnUnsealedSecret() async throws {
+        let fixture = try StoreFixture()
+        try await fixture.importCSV(canaryCSV(["CANARY-a"]))
+        await #expect(throws: DatabaseError.self) {
+            try await fixture.store.writer.write { db in
+                try db.execute(sql: "UPDATE installation_secret SET sealed = 'hunter2'")
+            }
+        }
+    }
+
+    @Test func rotateThenRewrapLeavesNoValueUnderAnOldKey() async throws {
+        // Given 25 sealed values under key version 1
+        let fixture = try StoreFixture()
+        let canaries = (0..<25).map { "secret-\($0)" }
+        try await fixture.importCSV(canaryCSV(canaries))
+        var ring = fixture.ring
+
+        // When the ring rotates twice and rewrap runs in small batches
+        ring.rotate()
+        ring.rotate()
+        let first = try await fixture.store.rewrap(keyRing: ring, batchSize: 10)
+        let second = try await fixture.store.rewrap(keyRing: ring, batchSize: 10)
+
+        // Then every value is under version 3, the second run found nothing to do, and all still open
+        #expect(first.rewrapped == 25)
+        #expect(second.rewrapped == 0 && second.alreadyCurrent == 25)
+        let usage = try await fixture.store.keyUsage(keyRing: ring)
+        #expect(usage.map(\.version) == [1, 2, 3])
+        #expect(usage.map(\.values) == [0, 0, 25])
+        for (index, canary) in canaries.enumerated() {
+            let integration = index.isMultiple(of: 2) ? "jira-server" : "pagerduty"
+            let field = index.isMultiple(of: 2) ? "password" : "api_key"
+            let id = try #require(try await fixture.store.installationID(integration: integration, customer: "Customer \(index)"))
+            #expect(try await fixture.store.secret(installation: id, field: field, keyRing: ring) == Secret(canary))
+        }
+    }
+
+    @Test func rewrapResumesAfterAnInterruption() async throws {
+        // Given a rewrap that stopped after its first batch (a failing value stops it mid-way)
+        let fixture = try StoreFixture()
+        try await fixture.importCSV(canaryCSV((0..<12).map { "s\($0)" }))
+        var ring = fixture.ring
+        ring.rotate()
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: """
+                UPDATE installation_secret SET sealed = 'enc:v1:1:00000000:1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+                WHERE rowid = (SELECT max(rowid) FROM installation_secret)
+                """)
+        }
+        await #expect(throws: SealError.self) { try await fixture.store.rewrap(keyRing: ring, batchSize: 5) }
+        let moved = try await fixture.count("SELECT count(*) FROM installation_secret WHERE key_version = 2")
+        #expect(moved > 0 && moved < 12)
+    }
+
+    @Test func theAuditLogDetectsAnEditedEntry() async throws {
+        // Given a log with several entries
+        let fixture = try StoreFixture()
+        try await fixture.store.recordInitialized(keyVersion: 1)
+        try await fixture.importCSV(canaryCSV(["a", "b"]))
+        try await fixture.store.recordKeyRotation(newVersion: 2)
+        #expect(try await fixture.store.verifyAuditLog().ok)
+
+        // When someone with file access bypasses the append-only trigger and edits entry 2
+        await #expect(throws: DatabaseError.self) {
+            try await fixture.store.writer.write { try $0.execute(sql: "UPDATE audit_log SET detail = '{}' WHERE seq = 2") }
+        }
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_append_only_update")
+            try db.execute(sql: #"UPDATE audit_log SET detail = '{"created":0}' WHERE seq = 2"#)
+        }
+
+        // Then verification names entry 2
+        let result = try await fixture.store.verifyAuditLog()
+        #expect(!result.ok)
+        #expect(result.firstBadSeq == 2)
+        #expect(result.problem?.contains("altered") == true)
+    }
+
+    @Test func theAuditLogDetectsADeletedEntry() async throws {
+        let fixture = try StoreFixture()
+        for version in 1...4 { try await fixture.store.recordKeyRotation(newVersion: version) }
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_append_only_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
+        }
+        let result = try await fixture.store.verifyAuditLog()
+        #expect(result.firstBadSeq == 3)
+        #expect(result.problem?.contains("deleted") == true)
+    }
+
+    @Test func reimportUpdatesInPlace() async throws {
+        let fixture = try StoreFixture()
+        let first = try await fixture.importCSV(canaryCSV(["old-0", "old-1"]))
+        let second = try await fixture.importCSV(canaryCSV(["new-0", "new-1"]))
+        #expect(first.created == 2 && second.updated == 2 && second.created == 0)
+        #expect(try await fixture.count("SELECT count(*) FROM installation") == 2)
+        let id = try #require(try await fixture.store.installationID(integration: "jira-server", customer: "Customer 0"))
+        #expect(try await fixture.store.secret(installation: id, field: "password", keyRing: fixture.ring) == Secret("new-0"))
+    }
+
+    @Test func auditCountsExposureAndAffectedPeople() async throws {
+        // Given two Jira Server customers (plaintext passwords) sharing a contact, and one PagerDuty token
+        let fixture = try StoreFixture()
+        try await fixture.importCSV("""
+            customer,integration,contacts,config.base_url,config.username,secret.password,config.subdomain,secret.api_key
+            Acme,jira-server,a@acme.example;shared@x.example,https://j.acme.example,u,p1,,
+            Globex,jira-server,shared@x.example,https://j.globex.example,u,p2,,
+            Acme,pagerduty,a@acme.example,,,,acme,t1
+            """)
+        // When the audit runs
+        let report = try await fixture.store.auditReport(registry: fixture.registry)
+        // Then
+        let jira = try #require(report.integrations.first { $0.id == "jira-server" })
+        #expect(jira.installations == 2 && jira.exposed == 2 && jira.plaintextClass == 2)
+        #expect(jira.customersAffected == 2 && jira.contactsAffected == 2)
+        let atlassian = try #require(report.partners.first { $0.id == "atlassian" })
+        #expect(atlassian.exposed == 2 && atlassian.integrations == ["jira-server", "jira-cloud"])
+        #expect(report.totals.exposed == 3 && report.totals.customersAffected == 2 && report.totals.contactsAffected == 2)
+        #expect(report.anythingExposed)
+        #expect(report.integrations.first { $0.id == "jira-cloud" }?.exposed == 0)
+    }
+}

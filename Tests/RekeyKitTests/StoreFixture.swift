@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import Logging
+import RekeyKit
+import RekeyTestSupport
+
+/// A real store file and key ring in a temporary directory, with the shipped registry.
+struct StoreFixture {
+    let dir: TemporaryDirectory
+    let store: AppDatabase
+    var ring: KeyRing
+    let registry: Registry
+
+    init() throws {
+        dir = try TemporaryDirectory()
+        var logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        logger.logLevel = .critical
+        store = try AppDatabase(path: dir.file("rekey.sqlite"), logger: logger)
+        ring = KeyRing.generate()
+        registry = try Registry.load(path: Paths.registry)
+    }
+
+    /// Imports CSV text through the same parser the command uses.
+    @discardableResult
+    func importCSV(_ text: String) async throws -> ImportSummary {
+        let drafts = try InstallationImport.parse(text, file: "test.csv", format: .csv, registry: registry)
+        return try await store.importInstallations(drafts, registry: registry, keyRing: ring)
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await store.writer.read { try Int.fetchOne($0, sql: sql) ?? 0 }
+    }
+}
+
+/// Installations with canary secrets, one per plaintext-class integration.
+func canaryCSV(_ canaries: [String]) -> String {
+    var lines = ["customer,integration,contacts,config.base_url,config.username,secret.password,config.subdomain,secret.api_key"]
+    for (index, canary) in canaries.enumerated() {
+        if index.isMultiple(of: 2) {
+            lines.append("Customer \(index),jira-server,ops\(index)@c\(index).example,https://jira.c\(index).example,svc,\(canary),,")
+        } else {
+            lines.append("Customer \(index),pagerduty,ops\(index)@c\(index).example,,,,c\(index),\(canary)")
+        }
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
