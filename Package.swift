@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rekey", targets: ["rekey"]),
         .library(name: "RekeyKit", targets: ["RekeyKit"]),
         .library(name: "Curl", targets: ["Curl"]),
+        .library(name: "Mail", targets: ["Mail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -22,11 +23,13 @@ let package = Package(
         // libcrypto (OpenSSL 3) for AES-256-GCM, HMAC, digests, RSA and random bytes.
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // MIME composition for email: no dependencies, tested against the RFCs and Python's email parser.
+        .target(name: "Mail"),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
         .target(
             name: "RekeyKit",
             dependencies: [
-                "Curl", "OpenSSLCrypto",
+                "Curl", "Mail", "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -44,6 +47,7 @@ let package = Package(
         // Shared by the test targets: temporary folders, the built binary, real servers on loopback.
         .target(name: "RekeyTestSupport", path: "Tests/RekeyTestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "RekeyTestSupport"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
         .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "RekeyTestSupport"]),
     ],

@@ -1,0 +1,71 @@
+/// Quoted-printable (RFC 2045 §6.7) for UTF-8 text bodies: lines of at most 76 characters,
+/// CRLF hard breaks, `=` soft breaks, trailing white space encoded.
+public enum QuotedPrintable {
+    private static let hex = Array("0123456789ABCDEF".utf8)
+
+    public static func encode(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count + text.utf8.count / 8 + 16)
+        var lineLength = 0
+        let bytes = Array(text.utf8)
+        var index = 0
+
+        func emit(_ chunk: ArraySlice<UInt8>) {
+            if lineLength + chunk.count > 75 {
+                out.append(UInt8(ascii: "="))
+                out.append(13); out.append(10)
+                lineLength = 0
+            }
+            out.append(contentsOf: chunk)
+            lineLength += chunk.count
+        }
+
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1; continue }
+            if byte == 10 || byte == 13 {
+                out.append(13); out.append(10)
+                lineLength = 0
+                index += 1
+                continue
+            }
+            let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 10 || bytes[index + 1] == 13
+            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !atLineEnd)
+            if literal {
+                emit([byte][...])
+            } else {
+                emit([UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]][...])
+            }
+            index += 1
+        }
+        return out
+    }
+}
+
+/// Base64 body encoding in lines of 76 characters, CRLF-terminated.
+public enum Base64Lines {
+    public static func encode(_ bytes: [UInt8]) -> [UInt8] {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 4 / 3 + bytes.count / 57 * 2 + 8)
+        var lineLength = 0
+        var index = 0
+        while index < bytes.count {
+            let b0 = bytes[index]
+            let b1 = index + 1 < bytes.count ? bytes[index + 1] : 0
+            let b2 = index + 2 < bytes.count ? bytes[index + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)])
+            out.append(index + 1 < bytes.count ? alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(index + 2 < bytes.count ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            index += 3
+            lineLength += 4
+            if lineLength == 76 && index < bytes.count {
+                out.append(13); out.append(10)
+                lineLength = 0
+            }
+        }
+        out.append(13); out.append(10)
+        return out
+    }
+}
