@@ -30,6 +30,7 @@ verifiers must be 20-30 ASCII letters/digits and timestamps must be within
 import argparse
 import html
 import json
+import signal
 import secrets
 import sys
 import threading
@@ -638,6 +639,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    # A child of a Swift test process can inherit a mask blocking SIGTERM (libdispatch threads block
+    # most signals and posix_spawn keeps the mask): undo that so the test can stop this server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     args = parse_args(argv)
     store = Store()
     validator = JiraRequestValidator(args.consumers, store, args.user)

@@ -27,6 +27,7 @@ import argparse  # noqa: E402
 import base64  # noqa: E402
 import html  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import sys  # noqa: E402
@@ -1012,6 +1013,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    # A child of a Swift test process can inherit a mask blocking SIGTERM (libdispatch threads block
+    # most signals and posix_spawn keeps the mask): undo that so the test can stop this server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     args = parse_args(argv)
     httpd = ProviderHTTPServer((args.host, args.port), Handler)
     port = httpd.server_port

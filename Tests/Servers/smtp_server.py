@@ -651,6 +651,9 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    # A child of a Swift test process can inherit a mask blocking SIGTERM (libdispatch threads block
+    # most signals and posix_spawn keeps the mask): undo that so the test can stop this server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")

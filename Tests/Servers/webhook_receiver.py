@@ -316,6 +316,9 @@ def _exit_on_signal(signum: int, frame: Optional[FrameType]) -> None:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    # A child of a Swift test process can inherit a mask blocking SIGTERM (libdispatch threads block
+    # most signals and posix_spawn keeps the mask): undo that so the test can stop this server.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser(description="Standard Webhooks test receiver for rekey (see module docstring).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = ephemeral; the port is printed as JSON")

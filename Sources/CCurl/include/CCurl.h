@@ -17,6 +17,9 @@ CURLcode ccurl_easy_setopt_write_function(CURL *handle, ccurl_data_callback call
 CURLcode ccurl_easy_setopt_header_function(CURL *handle, ccurl_data_callback callback);
 CURLcode ccurl_easy_setopt_read_function(CURL *handle, ccurl_data_callback callback);
 
+typedef int (*ccurl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+CURLcode ccurl_easy_setopt_seek_function(CURL *handle, ccurl_seek_callback callback);
+
 CURLcode ccurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
 CURLcode ccurl_easy_getinfo_double(CURL *handle, CURLINFO info, double *value);
 CURLcode ccurl_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
