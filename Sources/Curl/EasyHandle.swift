@@ -165,6 +165,7 @@ public final class EasyHandle {
             UnsafeMutableRawPointer(ptr).copyMemory(from: source.baseAddress! + uploadOffset, byteCount: count)
         }
         uploadOffset += count
+        if uploadOffset == uploadBody.count { uploadComplete = true }
         return count
     }
 

@@ -80,6 +80,45 @@ public final class AppDatabase: Sendable {
                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2 campaigns and tracked deliveries") { db in
+            try db.execute(sql: """
+                CREATE TABLE campaign (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    template TEXT NOT NULL,
+                    audience TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'draft'
+                        CHECK (state IN ('draft', 'sending', 'paused', 'finished', 'cancelled')),
+                    recipients INTEGER NOT NULL DEFAULT 0 CHECK (recipients >= 0),
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    started_at TEXT,
+                    finished_at TEXT
+                );
+                CREATE TABLE recipient (
+                    id INTEGER PRIMARY KEY,
+                    campaign_id INTEGER NOT NULL REFERENCES campaign(id) ON DELETE CASCADE,
+                    email TEXT NOT NULL COLLATE NOCASE,
+                    name TEXT,
+                    variables TEXT NOT NULL CHECK (json_valid(variables)),
+                    source TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE,
+                    state TEXT NOT NULL DEFAULT 'queued'
+                        CHECK (state IN ('queued', 'sending', 'sent', 'deferred', 'failed', 'unknown')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_at REAL,
+                    last_code INTEGER,
+                    last_enhanced TEXT,
+                    last_text TEXT,
+                    sent_at TEXT,
+                    updated_at TEXT,
+                    UNIQUE (campaign_id, email),
+                    CHECK (state != 'deferred' OR next_attempt_at IS NOT NULL),
+                    CHECK (state != 'sent' OR sent_at IS NOT NULL)
+                );
+                CREATE INDEX recipient_work ON recipient(campaign_id, state, next_attempt_at);
+                """)
+        }
         return migrator
     }
 }

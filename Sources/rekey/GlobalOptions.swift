@@ -14,6 +14,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The registry of partners and integrations (env REKEY_REGISTRY).", valueName: "path"))
     var registry: String = ProcessInfo.processInfo.environment["REKEY_REGISTRY"] ?? "./partners.yaml"
 
+    @Option(name: .long, help: ArgumentHelp("The templates folder (env REKEY_TEMPLATES).", valueName: "path"))
+    var templates: String = ProcessInfo.processInfo.environment["REKEY_TEMPLATES"] ?? "./Templates"
+
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error (env REKEY_LOG_LEVEL).", valueName: "level"))
     var logLevel: String = ProcessInfo.processInfo.environment["REKEY_LOG_LEVEL"] ?? "warning"
 

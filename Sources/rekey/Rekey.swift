@@ -13,7 +13,7 @@ struct Rekey: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, KeysCommand.self, LogCommand.self,
+            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, CampaignCommand.self, KeysCommand.self, LogCommand.self,
         ]
     )
 
@@ -33,6 +33,15 @@ struct Rekey: AsyncParsableCommand {
             Console.error("error: \(error)")
             Foundation.exit(2)
         } catch let error as StoreMissing {
+            Console.error("error: \(error)")
+            Foundation.exit(2)
+        } catch let error as CampaignNotFound {
+            Console.error("error: \(error)")
+            Foundation.exit(2)
+        } catch let error as CampaignStateError {
+            Console.error("error: \(error)")
+            Foundation.exit(2)
+        } catch let error as SMTPConfigurationError {
             Console.error("error: \(error)")
             Foundation.exit(2)
         } catch let error as SealError {

@@ -1,0 +1,213 @@
+import Foundation
+import GRDB
+
+/// A recipient claimed for an attempt (already recorded as `sending`).
+public struct ClaimedRecipient: Sendable {
+    public var id: Int64
+    public var email: String
+    public var name: String?
+    public var variablesJSON: String
+    public var messageID: String
+    /// Attempts so far, this one included.
+    public var attempts: Int
+}
+
+/// The recorded end of one attempt.
+struct RecordedDelivery: Sendable {
+    var id: Int64
+    var state: DeliveryState
+    var code: Int?
+    var enhanced: String?
+    var text: String
+    var nextAttemptAt: Double?
+    var sentAt: String?
+}
+
+/// Counts and failures of one campaign, for `campaign status`.
+public struct CampaignStatus: Sendable, Codable {
+    public struct Failure: Sendable, Codable {
+        public var email: String
+        public var state: DeliveryState
+        public var attempts: Int
+        public var code: Int?
+        public var enhanced: String?
+        public var reason: String?
+    }
+
+    public var campaign: Campaign
+    public var counts: [String: Int]
+    public var total: Int
+    /// Messages accepted per second between the first and the last acceptance.
+    public var rate: Double?
+    public var nextRetryAt: String?
+    public var failures: [Failure]
+}
+
+extension AppDatabase {
+    public func campaign(_ id: Int64) async throws -> Campaign {
+        guard let campaign = try await writer.read({ try Self.fetchCampaign($0, id) }) else { throw CampaignNotFound(id: id) }
+        return campaign
+    }
+
+    public func campaigns() async throws -> [Campaign] {
+        try await writer.read { try Campaign.fetchAll($0, sql: "SELECT * FROM campaign ORDER BY id") }
+    }
+
+    static func fetchCampaign(_ db: Database, _ id: Int64) throws -> Campaign? {
+        try Campaign.fetchOne(db, sql: "SELECT * FROM campaign WHERE id = ?", arguments: [id])
+    }
+
+    /// Moves a campaign along the transition table, or throws `CampaignStateError`.
+    @discardableResult
+    static func move(_ db: Database, campaign id: Int64, to next: CampaignState, now: Date = Date()) throws -> Campaign {
+        guard var campaign = try fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
+        guard campaign.state.canMove(to: next) else { throw CampaignStateError(campaign: id, from: campaign.state, to: next) }
+        let at = timestamp(now)
+        try db.execute(sql: """
+            UPDATE campaign SET state = ?, updated_at = ?,
+                started_at = CASE WHEN ? = 'sending' THEN coalesce(started_at, ?) ELSE started_at END,
+                finished_at = CASE WHEN ? IN ('finished', 'cancelled') THEN ? ELSE NULL END
+            WHERE id = ?
+            """, arguments: [next, at, next, at, next, at, id])
+        try appendAudit(db, action: "campaign.\(next.rawValue)", subject: "campaign \(id)", detail: ["from": campaign.state.rawValue], now: now)
+        campaign.state = next
+        return campaign
+    }
+
+    /// `campaign pause`, `resume` (back to sending happens in `send`) and `cancel`.
+    @discardableResult
+    public func moveCampaign(_ id: Int64, to next: CampaignState) async throws -> Campaign {
+        try await writer.write { try Self.move($0, campaign: id, to: next) }
+    }
+
+    /// Starts (or resumes) sending. Recipients left `sending` by a run that died mid-transfer are re-queued,
+    /// and their number returned: at most that many messages may reach their recipient twice.
+    func beginSending(_ id: Int64, now: Date = Date()) async throws -> (Campaign, interrupted: Int) {
+        try await writer.write { db in
+            guard let current = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
+            let campaign = current.state == .sending ? current : try Self.move(db, campaign: id, to: .sending, now: now)
+            try db.execute(sql: """
+                UPDATE recipient SET state = 'queued', last_text = 'interrupted: rekey stopped during this attempt; sending again',
+                    updated_at = ? WHERE campaign_id = ? AND state = 'sending'
+                """, arguments: [Self.timestamp(now), id])
+            let interrupted = db.changesCount
+            if interrupted > 0 {
+                try Self.appendAudit(db, action: "campaign.resumed", subject: "campaign \(id)", detail: ["interrupted": interrupted], now: now)
+            }
+            return (campaign, interrupted)
+        }
+    }
+
+    /// Claims up to `limit` due recipients, recording the attempt as under way before it starts.
+    /// Returns nothing when the campaign is no longer `sending` (paused or cancelled meanwhile).
+    func claimRecipients(_ id: Int64, limit: Int, now: Date = Date()) async throws -> [ClaimedRecipient] {
+        try await writer.write { db in
+            guard try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [id]) == "sending" else { return [] }
+            let rows = try Row.fetchAll(db, sql: """
+                UPDATE recipient SET state = 'sending', attempts = attempts + 1, updated_at = ?
+                WHERE id IN (
+                    SELECT id FROM recipient WHERE campaign_id = ? AND state = 'queued'
+                    UNION ALL
+                    SELECT id FROM recipient WHERE campaign_id = ? AND state = 'deferred' AND next_attempt_at <= ?
+                    LIMIT ?)
+                RETURNING id, email, name, variables, message_id, attempts
+                """, arguments: [Self.timestamp(now), id, id, now.timeIntervalSince1970, limit])
+            return rows.map {
+                ClaimedRecipient(id: $0["id"], email: $0["email"], name: $0["name"], variablesJSON: $0["variables"],
+                                 messageID: $0["message_id"], attempts: $0["attempts"])
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Puts claimed-but-unsent recipients back, as if never claimed.
+    func releaseRecipients(_ ids: [Int64]) async throws {
+        guard !ids.isEmpty else { return }
+        try await writer.write { db in
+            for id in ids {
+                try db.execute(sql: "UPDATE recipient SET state = 'queued', attempts = attempts - 1 WHERE id = ? AND state = 'sending'", arguments: [id])
+            }
+        }
+    }
+
+    /// Records the ends of many attempts in one transaction.
+    func recordDeliveries(_ deliveries: [RecordedDelivery], now: Date = Date()) async throws {
+        guard !deliveries.isEmpty else { return }
+        let at = Self.timestamp(now)
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE recipient SET state = ?, last_code = ?, last_enhanced = ?, last_text = ?, next_attempt_at = ?,
+                    sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?
+                """)
+            for d in deliveries {
+                try statement.execute(arguments: [d.state, d.code, d.enhanced, d.text, d.nextAttemptAt, d.sentAt, at, d.id])
+            }
+        }
+    }
+
+    /// The earliest next attempt among deferred recipients, as seconds since 1970.
+    func nextRetry(_ id: Int64) async throws -> Double? {
+        try await writer.read { db in
+            try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM recipient WHERE campaign_id = ? AND state = 'deferred'", arguments: [id])
+        }
+    }
+
+    /// Finishes the campaign when no recipient is left to try; otherwise leaves it `sending` (resumable).
+    func concludeSending(_ id: Int64, counts: [String: Int], now: Date = Date()) async throws -> Campaign {
+        try await writer.write { db in
+            guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
+            let open = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM recipient WHERE campaign_id = ? AND state IN ('queued', 'sending', 'deferred')
+                """, arguments: [id]) ?? 0
+            guard campaign.state == .sending else { return campaign }
+            try Self.appendAudit(db, action: "campaign.sent", subject: "campaign \(id)", detail: counts, now: now)
+            return open == 0 ? try Self.move(db, campaign: id, to: .finished, now: now) : campaign
+        }
+    }
+
+    /// `campaign retry`: re-queues deferred, failed and unknown recipients; the campaign becomes ready to send.
+    public func retryCampaign(_ id: Int64, states: Set<DeliveryState> = [.deferred, .failed, .unknown]) async throws -> Int {
+        try await writer.write { db in
+            guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
+            if campaign.state == .finished { try Self.move(db, campaign: id, to: .paused) }
+            else if campaign.state == .cancelled || campaign.state == .draft {
+                throw CampaignStateError(campaign: id, from: campaign.state, to: .paused)
+            }
+            let list = states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            try db.execute(sql: """
+                UPDATE recipient SET state = 'queued', next_attempt_at = NULL WHERE campaign_id = ? AND state IN (\(list))
+                """, arguments: [id])
+            let count = db.changesCount
+            try Self.appendAudit(db, action: "campaign.retry", subject: "campaign \(id)", detail: ["requeued": count])
+            return count
+        }
+    }
+
+    /// Counts per state, the acceptance rate, and the recipients that did not get their message, with reasons.
+    public func campaignStatus(_ id: Int64, failureLimit: Int = 50) async throws -> CampaignStatus {
+        try await writer.read { db in
+            guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
+            var counts = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM recipient WHERE campaign_id = ? GROUP BY state", arguments: [id]) {
+                counts[row["state"]] = row["n"]
+            }
+            let window = try Row.fetchOne(db, sql: """
+                SELECT min(sent_at) AS first, max(sent_at) AS last FROM recipient WHERE campaign_id = ? AND state = 'sent'
+                """, arguments: [id])
+            var rate: Double?
+            if let first: String = window?["first"], let last: String = window?["last"],
+               let a = try? Date(first, strategy: .iso8601), let b = try? Date(last, strategy: .iso8601), b > a {
+                rate = Double(counts["sent"] ?? 0) / b.timeIntervalSince(a)
+            }
+            let next = try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM recipient WHERE campaign_id = ? AND state = 'deferred'", arguments: [id])
+            let failures = try Row.fetchAll(db, sql: """
+                SELECT email, state, attempts, last_code, last_enhanced, last_text FROM recipient
+                WHERE campaign_id = ? AND state IN ('failed', 'unknown', 'deferred') ORDER BY id LIMIT ?
+                """, arguments: [id, failureLimit]).map {
+                CampaignStatus.Failure(email: $0["email"], state: $0["state"], attempts: $0["attempts"], code: $0["last_code"],
+                                       enhanced: $0["last_enhanced"], reason: $0["last_text"])
+            }
+            return CampaignStatus(campaign: campaign, counts: counts, total: campaign.recipients, rate: rate,
+                                  nextRetryAt: next.map { Self.timestamp(Date(timeIntervalSince1970: $0)) }, failures: failures)
+        }
+    }
+}

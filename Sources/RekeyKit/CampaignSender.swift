@@ -1,0 +1,206 @@
+import Foundation
+import Logging
+import Mail
+
+/// How a send runs.
+public struct SendOptions: Sendable {
+    /// Messages in flight at once (and SMTP connections).
+    public var concurrency: Int = 8
+    /// Messages per second at most, when set.
+    public var rate: Double?
+    public var retry = RetryPolicy()
+    /// Keep running while a deferred retry falls due within this many seconds; later ones are left
+    /// for the next `campaign send` or `rekey worker`.
+    public var waitForRetries: Double = 120
+    /// Recipients claimed (recorded as `sending`) per store transaction.
+    public var claimBatch = 64
+    /// Results are committed in batches of this many, or after `flushInterval` seconds.
+    public var flushBatch = 256
+    public var flushInterval = 0.05
+
+    public init() {}
+}
+
+/// A snapshot for progress displays.
+public struct SendProgress: Sendable {
+    public var total: Int
+    public var sent: Int
+    public var failed: Int
+    public var deferred: Int
+    public var unknown: Int
+    public var done: Int
+    public var elapsed: Double
+    /// Acceptances per second in this run.
+    public var rate: Double
+}
+
+/// What a send run did.
+public struct SendSummary: Sendable, Codable {
+    public var campaign: Int64
+    public var state: CampaignState
+    public var destination: String
+    public var attempted: Int
+    public var sent: Int
+    public var failed: Int
+    public var deferred: Int
+    public var unknown: Int
+    /// Recipients re-sent because an earlier run died mid-attempt.
+    public var resumedInterrupted: Int
+    public var elapsedSeconds: Double
+    public var rate: Double
+    public var nextRetryAt: String?
+}
+
+/// Sends a campaign: claims due recipients in small batches, renders and composes each message, delivers
+/// through the transport with bounded concurrency and an optional rate, and records every outcome in
+/// batched transactions. Safe to interrupt at any point and run again.
+public struct CampaignSender: Sendable {
+    let store: AppDatabase
+    let template: EmailTemplate
+    let transport: any MailTransport
+    let options: SendOptions
+    let logger: Logger
+
+    public init(store: AppDatabase, template: EmailTemplate, transport: any MailTransport, options: SendOptions, logger: Logger) {
+        self.store = store
+        self.template = template
+        self.transport = transport
+        self.options = options
+        self.logger = logger
+    }
+
+    public func send(campaign id: Int64, progress: @Sendable (SendProgress) -> Void = { _ in }) async throws -> SendSummary {
+        let (campaign, interrupted) = try await store.beginSending(id)
+        if interrupted > 0 {
+            logger.notice("re-sending recipients interrupted mid-attempt by an earlier run", metadata: ["campaign": "\(id)", "count": "\(interrupted)"])
+        }
+        let clock = ContinuousClock()
+        let started = clock.now
+        var tally = Tally(total: campaign.recipients)
+        var limiter = options.rate.map { RateLimiter(rate: $0, burst: Double(options.concurrency)) }
+        var buffer: [RecordedDelivery] = []
+        var lastFlush = clock.now
+        var pending: [ClaimedRecipient] = []
+        var stopped = false
+
+        func flush() async throws {
+            try await store.recordDeliveries(buffer)
+            buffer.removeAll(keepingCapacity: true)
+            lastFlush = clock.now
+            progress(tally.progress(elapsed: (clock.now - started).seconds))
+        }
+
+        try await withThrowingTaskGroup(of: (ClaimedRecipient, DeliveryResult).self) { group in
+            var inFlight = 0
+            while true {
+                if pending.isEmpty && !stopped {
+                    pending = try await store.claimRecipients(id, limit: options.claimBatch)
+                    pending.reverse()
+                    if pending.isEmpty, try await store.campaign(id).state != .sending { stopped = true }
+                }
+                if !pending.isEmpty, inFlight < options.concurrency {
+                    let recipient = pending.removeLast()
+                    try await limiter?.acquire()
+                    group.addTask { [template, transport] in
+                        do {
+                            let mail = try Self.compose(recipient, campaign: id, template: template)
+                            return (recipient, await transport.deliver(mail))
+                        } catch {
+                            return (recipient, DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)"))
+                        }
+                    }
+                    inFlight += 1
+                    continue
+                }
+                if inFlight > 0, let (recipient, result) = try await group.next() {
+                    inFlight -= 1
+                    buffer.append(record(recipient, result, tally: &tally))
+                    if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
+                        try await flush()
+                    }
+                    continue
+                }
+                try await flush()
+                if stopped || Task.isCancelled { break }
+                guard let due = try await store.nextRetry(id) else { break }
+                let wait = due - Date().timeIntervalSince1970
+                guard wait <= options.waitForRetries else { break }
+                if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+            }
+        }
+        try await store.releaseRecipients(pending.map(\.id))
+        let final = try await store.concludeSending(id, counts: tally.counts)
+        let elapsed = (clock.now - started).seconds
+        let next = try await store.nextRetry(id)
+        return SendSummary(
+            campaign: id, state: final.state, destination: transport.destination, attempted: tally.done, sent: tally.sent,
+            failed: tally.failed, deferred: tally.deferred, unknown: tally.unknown, resumedInterrupted: interrupted,
+            elapsedSeconds: elapsed, rate: elapsed > 0 ? Double(tally.sent) / elapsed : 0,
+            nextRetryAt: next.map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) })
+    }
+
+    /// Decides the recipient's new state from one attempt's result.
+    private func record(_ recipient: ClaimedRecipient, _ result: DeliveryResult, tally: inout Tally) -> RecordedDelivery {
+        var delivery = RecordedDelivery(id: recipient.id, state: .sent, code: result.code, enhanced: result.enhanced, text: result.text)
+        switch result.outcome {
+        case .accepted:
+            delivery.sentAt = AppDatabase.timestamp(Date())
+        case .permanent:
+            delivery.state = .failed
+        case .unknown:
+            delivery.state = .unknown
+        case .transient where recipient.attempts >= options.retry.maxAttempts:
+            delivery.state = .failed
+            delivery.text = "gave up after \(recipient.attempts) attempts: \(result.text)"
+        case .transient:
+            delivery.state = .deferred
+            delivery.nextAttemptAt = Date().timeIntervalSince1970
+                + options.retry.delay(afterAttempts: recipient.attempts, atLeast: result.retryAfter)
+        }
+        tally.add(delivery.state)
+        if delivery.state != .sent {
+            logger.info("delivery not accepted", metadata: [
+                "recipient": "\(recipient.email)", "state": "\(delivery.state.rawValue)", "reply": "\(result.text)",
+            ])
+        }
+        return delivery
+    }
+
+    /// The exact bytes for one recipient.
+    static func compose(_ recipient: ClaimedRecipient, campaign: Int64, template: EmailTemplate) throws -> OutgoingMail {
+        var values = (try JSONSerialization.jsonObject(with: Data(recipient.variablesJSON.utf8)) as? [String: Any]) ?? [:]
+        values["email"] = recipient.email
+        if let name = recipient.name { values["contact_name"] = name }
+        let rendered = template.render(values)
+        let message = MailMessage(
+            from: template.from, to: [MailAddress(name: recipient.name, address: recipient.email)], replyTo: template.replyTo,
+            subject: rendered.subject, text: rendered.text, html: rendered.html, messageID: recipient.messageID,
+            listUnsubscribe: template.listUnsubscribe, headers: [("X-Rekey-Campaign", "\(campaign)")])
+        return OutgoingMail(recipientID: recipient.id, campaignID: campaign, envelopeFrom: template.from.address,
+                            envelopeTo: recipient.email, bytes: try message.encoded())
+    }
+}
+
+/// Outcomes counted during one run.
+private struct Tally {
+    var total: Int
+    var sent = 0, failed = 0, deferred = 0, unknown = 0
+
+    var done: Int { sent + failed + deferred + unknown }
+    var counts: [String: Int] { ["sent": sent, "failed": failed, "deferred": deferred, "unknown": unknown] }
+
+    mutating func add(_ state: DeliveryState) {
+        switch state {
+        case .sent: sent += 1
+        case .failed: failed += 1
+        case .deferred: deferred += 1
+        case .unknown: unknown += 1
+        case .queued, .sending: break
+        }
+    }
+
+    func progress(elapsed: Double) -> SendProgress {
+        SendProgress(total: total, sent: sent, failed: failed, deferred: deferred, unknown: unknown, done: done,
+                     elapsed: elapsed, rate: elapsed > 0 ? Double(sent) / elapsed : 0)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A message ready for the wire: envelope and bytes.
+public struct OutgoingMail: Sendable {
+    /// The recipient row this message is for.
+    public var recipientID: Int64
+    public var campaignID: Int64
+    public var envelopeFrom: String
+    public var envelopeTo: String
+    public var bytes: [UInt8]
+}
+
+/// Where campaign messages go. Two real implementations: SMTP over libcurl, and a local outbox folder.
+public protocol MailTransport: Sendable {
+    /// Tries once to deliver; never throws: every failure is a `DeliveryResult`.
+    func deliver(_ mail: OutgoingMail) async -> DeliveryResult
+    /// Where messages go, for people (never includes a password).
+    var destination: String { get }
+}
+
+/// The embedded default when no SMTP server is configured: each message becomes an `.eml` file in
+/// `<directory>/campaign-<id>/<recipient>.eml`, exactly the bytes SMTP would carry.
+public struct OutboxTransport: MailTransport {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public var destination: String { "outbox \(directory)" }
+
+    public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
+        let folder = URL(fileURLWithPath: directory).appendingPathComponent("campaign-\(mail.campaignID)")
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(mail.bytes).write(to: folder.appendingPathComponent("\(mail.recipientID).eml"), options: .atomic)
+            return DeliveryResult(outcome: .accepted, code: 250, text: "written to \(folder.path)")
+        } catch {
+            return DeliveryResult(outcome: .transient, text: "cannot write to the outbox: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import CCurl
+import Curl
+import Foundation
+
+/// Where and how to reach an SMTP server.
+public struct SMTPConfiguration: Sendable {
+    /// `smtp://host[:port]` (STARTTLS, required unless the host is loopback) or `smtps://host[:port]` (implicit TLS).
+    public var url: URL
+    public var username: String?
+    public var password: Secret?
+    /// A PEM file of CA certificates for a private CA; certificate verification is always on.
+    public var caFile: String?
+    /// For one attempt, from connecting to the final reply, in seconds.
+    public var timeout: Double = 60
+    public var connectTimeout: Double = 15
+
+    /// Parses `smtp[s]://[user[:password]@]host[:port]`; the password may also come from `REKEY_SMTP_PASSWORD`.
+    public init(url text: String, password fallback: String? = nil) throws(SMTPConfigurationError) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "smtp" || scheme == "smtps", let host = components.host, !host.isEmpty else {
+            throw SMTPConfigurationError(problem: "expected smtp://host[:port] or smtps://host[:port], got '\(SMTPConfiguration.redact(text))'")
+        }
+        guard components.path.isEmpty || components.path == "/" else {
+            throw SMTPConfigurationError(problem: "the SMTP URL takes no path")
+        }
+        var bare = URLComponents()
+        bare.scheme = scheme
+        bare.host = host
+        bare.port = components.port
+        self.url = bare.url!
+        self.username = components.user?.removingPercentEncoding
+        let password = components.password?.removingPercentEncoding ?? fallback
+        self.password = password.map(Secret.init)
+    }
+
+    public var host: String { url.host ?? "" }
+
+    /// True for 127.0.0.0/8, ::1 and localhost: the only hosts where plain SMTP without STARTTLS is allowed.
+    public var isLoopback: Bool {
+        let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The URL with any password masked, for messages and logs.
+    public var redacted: String {
+        (username.map { "\(url.scheme!)://\($0)@" } ?? "\(url.scheme!)://") + host + (url.port.map { ":\($0)" } ?? "")
+    }
+
+    static func redact(_ text: String) -> String {
+        guard var components = URLComponents(string: text), components.password != nil else { return text }
+        components.password = "****"
+        return components.string ?? "<url>"
+    }
+}
+
+public struct SMTPConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var problem: String
+    public var description: String { "bad SMTP URL: \(problem)" }
+}
+
+/// SMTP over libcurl: one multi handle, a pool of reused connections, one transfer per message.
+///
+/// libcurl 7.88 returns a connection to its cache even when the final reply timed out, and the late reply
+/// then answers the next message's MAIL FROM. So after any failure that is not a clean SMTP reply, the
+/// multi handle is replaced: its transfers in flight finish, then it closes every connection it holds.
+public final class SMTPTransport: MailTransport, @unchecked Sendable {
+    let configuration: SMTPConfiguration
+    let connections: Int
+    private let lock = NSLock()
+    private var multi: CurlMulti  // guarded by `lock`
+
+    public init(_ configuration: SMTPConfiguration, connections: Int) throws {
+        self.configuration = configuration
+        self.connections = connections
+        self.multi = try CurlMulti(maxConnections: connections)
+    }
+
+    public var destination: String { configuration.redacted }
+
+    private func currentMulti() -> CurlMulti {
+        lock.withLock { multi }
+    }
+
+    /// Swaps in a fresh multi handle unless another failure already did.
+    private func retire(_ old: CurlMulti) {
+        lock.withLock {
+            guard multi === old, let fresh = try? CurlMulti(maxConnections: connections) else { return }
+            multi = fresh
+        }
+    }
+
+    public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
+        let configuration = self.configuration
+        let multi = currentMulti()
+        do {
+            let (result, clean) = try await multi.perform(configure: { handle in
+                try handle.set(CURLOPT_URL, configuration.url.absoluteString)
+                try handle.set(CURLOPT_MAIL_FROM, "<\(mail.envelopeFrom)>")
+                try handle.set(CURLOPT_MAIL_RCPT, list: ["<\(mail.envelopeTo)>"])
+                try handle.set(CURLOPT_UPLOAD, true)
+                handle.uploadBody = mail.bytes
+                try handle.set(CURLOPT_INFILESIZE_LARGE, mail.bytes.count)
+                let tls = configuration.url.scheme == "smtp" && configuration.isLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
+                try handle.set(CURLOPT_USE_SSL, Int(tls.rawValue))
+                if let ca = configuration.caFile { try handle.set(CURLOPT_CAINFO, ca) }
+                if let user = configuration.username { try handle.set(CURLOPT_USERNAME, user) }
+                if let password = configuration.password { try handle.set(CURLOPT_PASSWORD, password.exposedString) }
+                try handle.set(CURLOPT_TIMEOUT_MS, Int(configuration.timeout * 1000))
+                try handle.set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000))
+            }, complete: { handle, error in
+                let result = Self.classify(handle, error)
+                return (result, error == nil || result.code.map { $0 >= 400 } == true)
+            })
+            if !clean { retire(multi) }
+            return result
+        } catch {
+            retire(multi)
+            return DeliveryResult(outcome: .transient, text: "\(error)")
+        }
+    }
+
+    /// 2xx accepted; 4xx transient; 5xx permanent; a failure once the whole message was handed over is `unknown`.
+    static func classify(_ handle: EasyHandle, _ error: CurlError?) -> DeliveryResult {
+        let code = (try? handle.responseCode) ?? 0
+        // The reply that decided the transfer: the last line with its code (a QUIT's 221 may follow it).
+        let reply = handle.responseHeaderLines.last { code > 0 && $0.hasPrefix(String(code)) } ?? (code > 0 ? "\(code)" : "")
+        guard let error else {
+            var result = DeliveryResult.smtpReply(reply)
+            result.outcome = .accepted
+            return result
+        }
+        if code >= 400 {
+            return DeliveryResult.smtpReply(reply)
+        }
+        if handle.uploadComplete {
+            return DeliveryResult(outcome: .unknown, code: code > 0 ? code : nil,
+                                  text: "no reply after the whole message was sent (\(error.message)); the server may have it")
+        }
+        return DeliveryResult(outcome: .transient, text: error.description)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import GRDB
+import Logging
+import RekeyKit
+import RekeyTestSupport
+import Testing
+
+/// Campaigns in process: a real store file, the shipped templates, and a real SMTP server (aiosmtpd).
+@Suite struct CampaignTests {
+    let fixture: StoreFixture
+    let template: EmailTemplate
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    init() throws {
+        fixture = try StoreFixture()
+        template = try EmailTemplate.load(named: "credential-exposure", from: Paths.packageRoot.appendingPathComponent("Templates").path)
+    }
+
+    static let header = "email,name,customer,integration_name,incident_date,exposed_fields"
+
+    func audience(_ rows: [String]) throws -> String {
+        try fixture.dir.write("audience-\(UUID().uuidString).csv", ([Self.header] + rows).joined(separator: "\n") + "\n")
+    }
+
+    func draft(_ rows: [String]) async throws -> DraftSummary {
+        try await fixture.store.draftCampaign(name: "t", template: template, audience: .file(try audience(rows)), registry: fixture.registry)
+    }
+
+    func sender(_ transport: any MailTransport, _ configure: (inout SendOptions) -> Void = { _ in }) -> CampaignSender {
+        var options = SendOptions()
+        options.retry = RetryPolicy(base: 0.05, maximum: 0.2, maxAttempts: 4)
+        options.waitForRetries = 5
+        configure(&options)
+        return CampaignSender(store: fixture.store, template: template, transport: transport, options: options, logger: logger)
+    }
+
+    /// Accepted messages per recipient, from the server's log.
+    func received(_ dir: TemporaryDirectory) throws -> [String: Int] {
+        let log = (try? String(contentsOfFile: dir.file("log.jsonl"), encoding: .utf8)) ?? ""
+        var counts: [String: Int] = [:]
+        for line in log.split(separator: "\n") {
+            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            for to in entry?["rcpt_tos"] as? [String] ?? [] { counts[to, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    @Test func aDraftWithAnyBadRecipientIsRefusedWholeAndNamesEachOne() async throws {
+        // Given an audience with one good row and four bad ones (one tries a header injection through a variable)
+        let path = try audience([
+            "ok@c.example,Ok,Acme,Jira Server,2026-11-28,password",
+            "not-an-address,Bad,Acme,Jira Server,2026-11-28,password",
+            "ok@c.example,Again,Acme,Jira Server,2026-11-28,password",
+            "nocustomer@c.example,No Customer,,Jira Server,2026-11-28,password",
+            "inject@c.example,Eve,Acme,\"Jira\r\nBcc: victim@evil.example\",2026-11-28,password",
+        ])
+        // When it is drafted
+        let error = await #expect(throws: InputError.self) {
+            try await fixture.store.draftCampaign(name: "t", template: template, audience: .file(path), registry: fixture.registry)
+        }
+        // Then every problem is listed with its line, and nothing was stored
+        let messages = error?.diagnostics.map { "\($0.line): \($0.message)" } ?? []
+        #expect(messages.count == 4, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("3: recipient 'not-an-address' is not a valid email address") })
+        #expect(messages.contains { $0.hasPrefix("4: duplicate recipient ok@c.example") && $0.contains(":2)") })
+        #expect(messages.contains { $0.hasPrefix("5: recipient nocustomer@c.example: missing {{customer}}") })
+        #expect(messages.contains { $0.hasPrefix("6: recipient inject@c.example: Subject contains a line break") })
+        #expect(try await fixture.count("SELECT count(*) FROM campaign") == 0)
+        #expect(try await fixture.count("SELECT count(*) FROM recipient") == 0)
+    }
+
+    @Test func affectedDraftsOneMessagePerContactOfExposedInstallations() async throws {
+        try await fixture.importCSV("""
+            customer,integration,contacts,config.base_url,config.username,secret.password
+            Acme,jira-server,a@acme.example;shared@x.example,https://j.acme.example,u,p1
+            Globex,jira-server,shared@x.example,https://j.globex.example,u,p2
+            """)
+        let summary = try await fixture.store.draftCampaign(
+            name: nil, template: template, audience: .affected(integration: "jira-server"), registry: fixture.registry,
+            variables: ["incident_date": "2026-11-28"])
+        #expect(summary.recipients == 2)
+        let outbox = try TemporaryDirectory()
+        _ = try await sender(OutboxTransport(directory: outbox.path)).send(campaign: summary.campaign)
+        let files = try FileManager.default.contentsOfDirectory(atPath: outbox.file("campaign-\(summary.campaign)"))
+        #expect(files.count == 2)
+        let shared = try FileManager.default.contentsOfDirectory(atPath: outbox.file("campaign-\(summary.campaign)")).compactMap {
+            try String(contentsOfFile: outbox.file("campaign-\(summary.campaign)/\($0)"), encoding: .utf8)
+        }.first { $0.contains("To: shared@x.example") }
+        #expect(shared?.contains("Acme, Globex") == true)
+    }
+
+    @Test func transientFailuresEndDeliveredPermanentOnesFailAndCountsAddUp() async throws {
+        // Given a server that defers some recipients twice, rejects some, and stalls after DATA for one
+        let mail = try TemporaryDirectory()
+        let faults = #"""
+            {"*+temp@*": {"rcpt": 451, "text": "Try again later", "enhanced": "4.3.0", "fail_times": 2},
+             "*+perm@*": {"rcpt": 550, "text": "No such user", "enhanced": "5.1.1"},
+             "*+stall@*": {"data": "stall", "seconds": 3, "fail_times": 1}}
+            """#
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path, "--fault-spec", faults])
+        var rows: [String] = []
+        for i in 0..<60 {
+            let tag = i % 20 == 1 ? "+temp" : i % 20 == 2 ? "+perm" : i == 3 ? "+stall" : ""
+            rows.append("u\(i)\(tag)@c.example,Ünïcode \(i),Cust \(i),Jira Server,2026-11-28,password")
+        }
+        let summary = try await draft(rows)
+        var configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)")
+        configuration.timeout = 1
+
+        // When it is sent
+        let result = try await sender(try SMTPTransport(configuration, connections: 4)).send(campaign: summary.campaign)
+
+        // Then the counts add up, and each recipient's state matches what the server did
+        let status = try await fixture.store.campaignStatus(summary.campaign)
+        #expect(status.counts["sent"] == 56)
+        #expect(status.counts["failed"] == 3)
+        #expect(status.counts["unknown"] == 1)
+        #expect(status.counts.values.reduce(0, +) == 60)
+        #expect(result.sent == 56)
+        let got = try received(mail)
+        for i in 0..<60 where i % 20 != 2 {
+            let tag = i % 20 == 1 ? "+temp" : i == 3 ? "+stall" : ""
+            #expect(got["u\(i)\(tag)@c.example"] == 1, "u\(i)\(tag)")
+        }
+        #expect(got.keys.filter { $0.contains("+perm") }.isEmpty)
+        let perm = try #require(status.failures.first { $0.email == "u2+perm@c.example" })
+        #expect(perm.state == .failed && perm.code == 550 && perm.enhanced == "5.1.1" && perm.attempts == 1)
+        #expect(perm.reason?.contains("No such user") == true)
+        let stall = try #require(status.failures.first { $0.email == "u3+stall@c.example" })
+        #expect(stall.state == .unknown && stall.reason?.contains("may have it") == true)
+        let temp = try await fixture.store.writer.read { db -> [String] in
+            try Row.fetchOne(db, sql: "SELECT state, attempts FROM recipient WHERE email = 'u1+temp@c.example'")
+                .map { [$0["state"], "\($0["attempts"] as Int)"] } ?? []
+        }
+        #expect(temp == ["sent", "3"])
+
+        // And `retry` re-queues only what did not arrive, which then fails or arrives again
+        #expect(try await fixture.store.retryCampaign(summary.campaign) == 4)
+        _ = try await sender(try SMTPTransport(configuration, connections: 4)).send(campaign: summary.campaign)
+        let after = try await fixture.store.campaignStatus(summary.campaign)
+        #expect(after.counts["sent"] == 57 && after.counts["failed"] == 3)
+    }
+
+    @Test func starttlsAndAuthAgainstARealServer() async throws {
+        // Given a server that requires STARTTLS (self-signed certificate) and AUTH
+        let dir = try TemporaryDirectory()
+        let openssl = try runProcess("/usr/bin/env", [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem"),
+        ])
+        #expect(openssl.status == 0)
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", dir.path, "--tls-cert", dir.file("cert.pem"), "--tls-key", dir.file("key.pem"), "--require-starttls",
+            "--auth", "mailer:CANARY-smtp-password",
+        ])
+        let summary = try await draft(["a@c.example,A,Acme,Jira Server,2026-11-28,password"])
+
+        // When rekey sends without trusting the certificate, it fails and says so; with --smtp-ca, it succeeds
+        var untrusted = try SMTPConfiguration(url: "smtp://mailer@127.0.0.1:\(server.port)", password: "CANARY-smtp-password")
+        untrusted.timeout = 5
+        let first = try await sender(try SMTPTransport(untrusted, connections: 1)) { $0.retry.maxAttempts = 1 }.send(campaign: summary.campaign)
+        #expect(first.sent == 0 && first.failed == 1)
+        let failure = try await fixture.store.campaignStatus(summary.campaign).failures.first
+        #expect(failure?.reason?.lowercased().contains("certificate") == true, "\(String(describing: failure?.reason))")
+        #expect(failure?.reason?.contains("CANARY") == false)
+
+        _ = try await fixture.store.retryCampaign(summary.campaign)
+        var trusted = untrusted
+        trusted.caFile = dir.file("cert.pem")
+        let second = try await sender(try SMTPTransport(trusted, connections: 1)).send(campaign: summary.campaign)
+        #expect(second.sent == 1)
+        let log = try String(contentsOfFile: dir.file("log.jsonl"), encoding: .utf8)
+        #expect(log.contains("\"tls\": true"))
+        #expect(log.contains("\"auth_user\": \"mailer\""))
+        #expect(trusted.redacted == "smtp://mailer@127.0.0.1:\(server.port)")
+    }
+
+    @Test func pausingStopsTheSendAndResumingFinishesIt() async throws {
+        let summary = try await draft((0..<200).map { "p\($0)@c.example,P,Acme,Jira Server,2026-11-28,password" })
+        let outbox = try TemporaryDirectory()
+        let store = fixture.store
+        let id = summary.campaign
+        // Pause from "another process" as soon as the first messages are recorded, at a slow rate
+        let first = try await sender(OutboxTransport(directory: outbox.path)) { $0.rate = 400; $0.claimBatch = 8 }
+            .send(campaign: id) { progress in
+                if progress.sent >= 20 { Task { try? await store.moveCampaign(id, to: .paused) } }
+            }
+        #expect(first.state == .paused)
+        #expect(first.sent < 200)
+        let status = try await store.campaignStatus(id)
+        #expect(status.counts["sending"] == 0)
+        #expect(status.counts["sent"] == first.sent)
+        let second = try await sender(OutboxTransport(directory: outbox.path)).send(campaign: id)
+        #expect(second.state == .finished)
+        #expect(first.sent + second.sent == 200)
+    }
+
+    @Test func aCancelledCampaignCannotBeSent() async throws {
+        let summary = try await draft(["a@c.example,A,Acme,Jira Server,2026-11-28,password"])
+        try await fixture.store.moveCampaign(summary.campaign, to: .cancelled)
+        let outbox = try TemporaryDirectory()
+        let error = await #expect(throws: CampaignStateError.self) {
+            try await sender(OutboxTransport(directory: outbox.path)).send(campaign: summary.campaign)
+        }
+        #expect(error?.description.contains("cancelled and cannot become sending") == true)
+    }
+}
