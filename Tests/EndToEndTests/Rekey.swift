@@ -12,7 +12,10 @@ struct Rekey {
 
     @discardableResult
     func callAsFunction(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
-        try runProcess(Paths.rekeyBinary, arguments, environment: environment.merging(["REKEY_LOG_LEVEL": "info"]) { a, _ in a },
+        try runProcess(Paths.rekeyBinary, arguments, environment: environment.merging([
+            "REKEY_LOG_LEVEL": "info",
+            "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path,
+        ]) { a, _ in a },
                        directory: dir.path)
     }
 }

@@ -55,3 +55,26 @@ final class OutputCollector: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// Starts a program in the background with its output discarded (or sent to files); the caller waits or kills it.
+public func launchProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                          directory: String? = nil, stdout: String? = nil, stderr: String? = nil) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    func sink(_ path: String?) -> FileHandle {
+        guard let path, FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            return FileHandle.nullDevice
+        }
+        return handle
+    }
+    process.standardOutput = sink(stdout)
+    process.standardError = sink(stderr)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return process
+}

@@ -1,0 +1,191 @@
+import Foundation
+import GRDB
+import Logging
+import RekeyKit
+import RekeyTestSupport
+import Testing
+
+/// The built binary sends real campaigns to a real SMTP server (aiosmtpd) on 127.0.0.1.
+@Suite(.serialized) struct CampaignEndToEndTests {
+    static let names = ["Zoë Ångström", "Łukasz Żółć", "山田 太郎", "Ñandú O'Brien", "Ærøskøbing Müller", "Dmitrij Šostakovič"]
+
+    /// Writes an audience CSV of `count` recipients with non-ASCII names.
+    func writeAudience(_ rekey: Rekey, count: Int, name: String = "audience.csv") throws -> [(email: String, name: String)] {
+        var people: [(String, String)] = []
+        var lines = ["email,name,customer,integration_name,incident_date,exposed_fields"]
+        for i in 0..<count {
+            let person = ("user\(i)@customer\(i % 17).example", "\(Self.names[i % Self.names.count]) \(i)")
+            people.append(person)
+            lines.append("\(person.0),\"\(person.1)\",Customer \(i),Jira Server,2026-11-28,password")
+        }
+        try rekey.dir.write(name, lines.joined(separator: "\n") + "\n")
+        return people
+    }
+
+    /// Messages the server accepted, per recipient.
+    func received(_ mail: TemporaryDirectory) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let log = (try? String(contentsOfFile: mail.file("log.jsonl"), encoding: .utf8)) ?? ""
+        for line in log.split(separator: "\n") {
+            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            for to in entry?["rcpt_tos"] as? [String] ?? [] { counts[to, default: 0] += 1 }
+        }
+        return counts
+    }
+
+    @Test func aThousandRecipientsEachGetExactlyOneCorrectMessage() async throws {
+        // Given a store, a real SMTP server and 1,000 recipients with non-ASCII names
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path])
+        try rekey("init")
+        let people = try writeAudience(rekey, count: 1000)
+
+        // When the campaign is drafted and sent through the binary
+        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
+        #expect(draft.status == 0, "\(draft.stderr)")
+        let id = try #require(try draft.json()["campaign"] as? Int)
+        let send = try rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(try send.json()["sent"] as? Int == 1000)
+        #expect(send.stderr.contains("progress:"))
+
+        // Then every recipient arrived exactly once
+        let got = try received(mail)
+        #expect(got.count == 1000)
+        #expect(got.values.allSatisfy { $0 == 1 })
+        for person in people { #expect(got[person.email] == 1) }
+
+        // And each message parses with Python's email package to the intended subject, names, text and HTML
+        let files = (1...1000).map { mail.file("\($0).eml") }
+        let parsed = try runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path] + files)
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        let messages = try #require(try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String: Any]])
+        let byAddress = Dictionary(uniqueKeysWithValues: people.map { ($0.email, $0.name) })
+        var checked = 0
+        for message in messages {
+            let address = try #require((message["to_addresses"] as? [String])?.first)
+            let name = try #require(byAddress[address])
+            let index = address.dropFirst(4).prefix { $0.isNumber }
+            #expect(message["subject"] as? String == "Security notice: your Jira Server credentials stored with Acme were exposed")
+            #expect(message["to_names"] as? [String] == [name])
+            #expect(message["from"] as? String == "Acme Security Team <security@acme.example>")
+            #expect((message["text"] as? String)?.hasPrefix("Hello \(name),\n\nOn 2026-11-28 we learned") == true)
+            #expect((message["text"] as? String)?.contains("(Customer \(index))") == true)
+            let escaped = name.replacingOccurrences(of: "'", with: "&#39;")
+            #expect((message["html"] as? String)?.contains("<p>Hello \(escaped),</p>") == true, "\(name)")
+            #expect((message["defects"] as? [String])?.isEmpty == true)
+            #expect((message["max_line_octets"] as? Int ?? 999) <= 998)
+            checked += 1
+        }
+        #expect(checked == 1000)
+
+        // And status agrees
+        let status = try rekey("campaign", "status", "\(id)", "--json")
+        let counts = try #require(try status.json()["counts"] as? [String: Int])
+        #expect(counts["sent"] == 1000)
+        #expect(try status.json()["rate"] as? Double ?? 0 > 0)
+    }
+
+    @Test func killNineAtSeveralPointsLosesNothingAndDuplicatesOnlyWhatWasInFlight() async throws {
+        // Given 20,000 recipients and a real SMTP server
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path, "--count-only"])
+        try rekey("init")
+        let people = try writeAudience(rekey, count: 20_000)
+        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
+        let id = Int64(try #require(try draft.json()["campaign"] as? Int))
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let store = try AppDatabase(path: rekey.dir.file("rekey.sqlite"), logger: logger)
+
+        // When `campaign send` is killed with SIGKILL at several points and then resumed
+        var inFlightAtKills = 0
+        for target in [2_000, 7_000, 12_000] {
+            let process = try launchProcess(Paths.rekeyBinary, [
+                "campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--concurrency", "8",
+            ], environment: ["REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path], directory: rekey.dir.path)
+            var sent = 0
+            while process.isRunning && sent < target {
+                try await Task.sleep(for: .milliseconds(20))
+                sent = try await store.campaignStatus(id).counts["sent"] ?? 0
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let status = try await store.campaignStatus(id)
+            inFlightAtKills += status.counts["sending"] ?? 0
+            #expect(status.counts["sent"] ?? 0 >= target)
+        }
+        let resume = try rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
+        #expect(resume.status == 0, "\(resume.stderr)")
+
+        // Then every recipient got the message, the store says so, and duplicates are at most the
+        // attempts recorded as in flight at the kills
+        let final = try await store.campaignStatus(id)
+        #expect(final.counts["sent"] == 20_000)
+        #expect(final.campaign.state == .finished)
+        try await Task.sleep(for: .milliseconds(300))
+        let got = try received(mail)
+        let missing = people.filter { got[$0.email] == nil }
+        #expect(missing.isEmpty, "\(missing.count) recipients never received the message")
+        let duplicates = got.values.reduce(0) { $0 + max(0, $1 - 1) }
+        #expect(duplicates <= inFlightAtKills, "duplicates \(duplicates), in flight at kills \(inFlightAtKills)")
+        print("crash test: in flight at the three kills \(inFlightAtKills), duplicates received \(duplicates)")
+    }
+
+    @Test func aBadAudienceExitsTwoNamesThePlaceAndSendsNothing() async throws {
+        let rekey = try Rekey()
+        try rekey("init")
+        try rekey.dir.write("bad.csv", """
+            email,name,customer,integration_name,incident_date,exposed_fields
+            good@c.example,Good,Acme,Jira Server,2026-11-28,password
+            bad@,Bad,Acme,Jira Server,2026-11-28,password
+            """)
+        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "bad.csv")
+        #expect(draft.status == 2)
+        #expect(draft.stderr.contains("bad.csv:3:1: error: recipient 'bad@' is not a valid email address"))
+        let list = try rekey("campaign", "list", "--json")
+        #expect(list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || list.stdout.contains("[]"))
+    }
+
+    @Test func withoutAnSMTPServerMessagesGoToTheOutboxAndItSaysSo() async throws {
+        let rekey = try Rekey()
+        try rekey("init")
+        _ = try writeAudience(rekey, count: 5)
+        try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        let preview = try rekey("campaign", "preview", "1", "--json")
+        #expect(preview.status == 0)
+        let eml = try #require(try preview.json()["eml"] as? String)
+        #expect(FileManager.default.fileExists(atPath: rekey.dir.file(eml)) || FileManager.default.fileExists(atPath: eml))
+        let send = try rekey("campaign", "send", "1")
+        #expect(send.status == 0)
+        #expect(send.stderr.contains("no SMTP server configured"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
+        #expect(files.count == 5)
+    }
+
+    @Test func theSMTPPasswordNeverShows() async throws {
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", mail.path, "--auth", "mailer:CANARY-pw-8d7f", "--auth-allow-plaintext",
+        ])
+        try rekey("init")
+        _ = try writeAudience(rekey, count: 3)
+        try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        let send = try rekey("campaign", "send", "1", "--smtp", "smtp://mailer:CANARY-pw-8d7f@127.0.0.1:\(server.port)",
+                             "--log-level", "trace", "--json")
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(try send.json()["destination"] as? String == "smtp://mailer@127.0.0.1:\(server.port)")
+        let status = try rekey("campaign", "status", "1", "--json")
+        for output in [send.stdout, send.stderr, status.stdout, status.stderr] {
+            #expect(!output.contains("CANARY-pw-8d7f"))
+        }
+        for (name, data) in try rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
+            #expect(data.occurrences(of: "CANARY-pw-8d7f") == 0, "\(name)")
+        }
+        let wrong = try rekey("campaign", "send", "1", "--smtp", "ftp://mailer:CANARY-pw-8d7f@127.0.0.1:1")
+        #expect(wrong.status == 2)
+        #expect(!wrong.stderr.contains("CANARY-pw-8d7f"))
+    }
+}
