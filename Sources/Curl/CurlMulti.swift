@@ -11,10 +11,12 @@ public final class CurlMulti: Sendable {
     let engine: MultiEngine
 
     /// Creates the multi handle and starts its thread.
-    /// - Parameter maxConnections: limit for open connections, in total and per host (≥ 1).
-    public init(maxConnections: Int = 8) throws {
+    /// - Parameters:
+    ///   - maxConnections: limit for open connections in total (≥ 1).
+    ///   - maxPerHost: limit per host; by default the same as `maxConnections`.
+    public init(maxConnections: Int = 8, maxPerHost: Int? = nil) throws {
         try CurlGlobal.ensure()
-        engine = try MultiEngine(maxConnections: max(1, maxConnections))
+        engine = try MultiEngine(maxConnections: max(1, maxConnections), maxPerHost: max(1, maxPerHost ?? maxConnections))
         engine.start()
     }
 
@@ -105,14 +107,16 @@ final class MultiEngine: @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: (transfer: Transfer, handle: EasyHandle)] = [:]
     private var pool: [EasyHandle] = []
 
-    init(maxConnections: Int) throws {
+    init(maxConnections: Int, maxPerHost: Int) throws {
         guard let multi = curl_multi_init() else {
             throw CurlError(CURLE_FAILED_INIT, detail: "curl_multi_init failed")
         }
         self.multi = multi
         maxPooledHandles = max(8, maxConnections * 2)
-        for option in [CURLMOPT_MAX_TOTAL_CONNECTIONS, CURLMOPT_MAX_HOST_CONNECTIONS, CURLMOPT_MAXCONNECTS] {
-            let code = ccurl_multi_setopt_long(multi, option, maxConnections)
+        let limits = [(CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections), (CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost),
+                      (CURLMOPT_MAXCONNECTS, maxConnections)]
+        for (option, value) in limits {
+            let code = ccurl_multi_setopt_long(multi, option, value)
             if code != CURLM_OK {
                 curl_multi_cleanup(multi)
                 throw CurlError.multi(code)

@@ -8,6 +8,21 @@ public enum Audience: Sendable {
     case file(String)
     /// The contacts of every exposed installation of an integration, one message per contact.
     case affected(integration: String)
+    /// Recipients rekey chose itself, such as a partner's security contact.
+    case recipients([AudienceRecipient])
+}
+
+/// One recipient given directly, with its template variables.
+public struct AudienceRecipient: Sendable {
+    public var email: String
+    public var name: String?
+    public var variables: [String: String]
+
+    public init(email: String, name: String? = nil, variables: [String: String]) {
+        self.email = email
+        self.name = name
+        self.variables = variables
+    }
 }
 
 /// What a draft produced.
@@ -34,6 +49,7 @@ extension AppDatabase {
             switch audience {
             case .file(let path): label = "file:\(path)"
             case .affected(let integration): label = "affected:\(integration)"
+            case .recipients(let list): label = "recipients:\(list.map(\.email).joined(separator: ","))"
             }
             let campaignName = name ?? "\(template.name) \(at.prefix(16))"
             try db.execute(sql: """
@@ -58,6 +74,11 @@ extension AppDatabase {
                 for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
                     try drafter.add(email: email, name: nil, variables: variables, source: "installation \(variables["installation_id"] ?? "")",
                                     place: ("--affected \(integrationID)", 1, 1))
+                }
+            case .recipients(let list):
+                for (index, recipient) in list.enumerated() {
+                    try drafter.add(email: recipient.email, name: recipient.name, variables: recipient.variables,
+                                    source: "recipient \(index + 1)", place: (label, 1, 1))
                 }
             }
             if drafter.total > 0 {

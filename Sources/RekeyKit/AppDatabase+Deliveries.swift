@@ -211,3 +211,26 @@ extension AppDatabase {
         }
     }
 }
+
+extension AppDatabase {
+    /// Campaigns still sending whose deferred recipients are due (or that a dead run left mid-way).
+    public func campaignsWithDueRetries(now: Date = Date()) async throws -> [Int64] {
+        try await writer.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT DISTINCT c.id FROM campaign c JOIN recipient r ON r.campaign_id = c.id
+                WHERE c.state = 'sending' AND (r.state = 'queued' OR (r.state = 'deferred' AND r.next_attempt_at <= ?))
+                ORDER BY c.id
+                """, arguments: [now.timeIntervalSince1970])
+        }
+    }
+
+    /// The earliest deferred retry of any campaign still sending, as seconds since 1970.
+    public func nextCampaignRetry() async throws -> Double? {
+        try await writer.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT min(r.next_attempt_at) FROM recipient r JOIN campaign c ON c.id = r.campaign_id
+                WHERE c.state = 'sending' AND r.state = 'deferred'
+                """)
+        }
+    }
+}

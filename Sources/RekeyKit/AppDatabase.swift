@@ -119,13 +119,67 @@ public final class AppDatabase: Sendable {
                 CREATE INDEX recipient_work ON recipient(campaign_id, state, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("v3 partner webhooks") { db in
+            try db.execute(sql: """
+                CREATE TABLE webhook_endpoint (
+                    partner_id TEXT PRIMARY KEY NOT NULL REFERENCES partner(id),
+                    url TEXT NOT NULL,
+                    events TEXT NOT NULL CHECK (json_valid(events)),
+                    rate REAL CHECK (rate IS NULL OR rate > 0),
+                    state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'disabled')),
+                    disabled_reason TEXT,
+                    disabled_at TEXT,
+                    failing_since REAL,
+                    last_success_at TEXT,
+                    updated_at TEXT NOT NULL,
+                    CHECK (state = 'active' OR disabled_reason IS NOT NULL)
+                );
+                CREATE TABLE webhook_secret (
+                    partner_id TEXT NOT NULL REFERENCES webhook_endpoint(partner_id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL CHECK (version > 0),
+                    key_version INTEGER NOT NULL CHECK (key_version > 0),
+                    sealed TEXT NOT NULL CHECK (sealed LIKE 'enc:v1:' || key_version || ':%'),
+                    source TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    expires_at REAL,
+                    PRIMARY KEY (partner_id, version)
+                );
+                CREATE TABLE webhook_message (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (id LIKE 'msg_%'),
+                    partner_id TEXT NOT NULL REFERENCES webhook_endpoint(partner_id),
+                    event TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    idempotency_key TEXT,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivering', 'delivered', 'failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    next_attempt_at REAL,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    UNIQUE (partner_id, idempotency_key),
+                    CHECK (state != 'pending' OR next_attempt_at IS NOT NULL)
+                );
+                CREATE INDEX webhook_message_due ON webhook_message(state, next_attempt_at);
+                CREATE TABLE webhook_attempt (
+                    id INTEGER PRIMARY KEY,
+                    message_id TEXT NOT NULL REFERENCES webhook_message(id) ON DELETE CASCADE,
+                    attempted_at TEXT NOT NULL,
+                    status INTEGER,
+                    latency_ms REAL,
+                    response_excerpt TEXT,
+                    error TEXT
+                );
+                CREATE INDEX webhook_attempt_message ON webhook_attempt(message_id);
+                """)
+        }
         return migrator
     }
 }
 
 extension AppDatabase {
     /// ISO 8601 timestamps with milliseconds, in UTC: sortable as text.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }

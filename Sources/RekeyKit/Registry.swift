@@ -61,6 +61,9 @@ public struct WebhookEndpoint: Sendable {
     public var events: [String]
     /// Deliveries per second, when limited.
     public var rate: Double?
+    /// Where `url` is in the registry file, for diagnostics.
+    public var urlLine = 1
+    public var urlColumn = 1
 }
 
 public struct Integration: Sendable {

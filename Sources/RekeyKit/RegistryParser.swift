@@ -114,7 +114,9 @@ final class RegistryParser {
         }
         let rate = f.rate("rate")
         guard let url, let secret, let events else { return nil }
-        return WebhookEndpoint(url: url, secret: secret, events: events.map(\.value), rate: rate)
+        let mark = f["url"]?.mark
+        return WebhookEndpoint(url: url, secret: secret, events: events.map(\.value), rate: rate,
+                               urlLine: mark?.line ?? 1, urlColumn: mark?.column ?? 1)
     }
 
     // MARK: Integrations

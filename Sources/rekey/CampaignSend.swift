@@ -60,14 +60,24 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     func transport() throws -> any MailTransport {
-        guard let url = smtpURL else {
+        try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
+    }
+
+    /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.
+    static func defaultTransport() throws -> any MailTransport {
+        let environment = ProcessInfo.processInfo.environment
+        return try transport(url: environment["REKEY_SMTP_URL"], ca: environment["REKEY_SMTP_CA"], outbox: "outbox", timeout: 60, connections: 2)
+    }
+
+    static func transport(url: String?, ca: String?, outbox: String, timeout: Double, connections: Int) throws -> any MailTransport {
+        guard let url else {
             Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(outbox)/ as .eml")
             return OutboxTransport(directory: outbox)
         }
         var configuration = try SMTPConfiguration(url: url, password: ProcessInfo.processInfo.environment["REKEY_SMTP_PASSWORD"])
-        configuration.caFile = smtpCa
+        configuration.caFile = ca
         configuration.timeout = timeout
-        return try SMTPTransport(configuration, connections: concurrency)
+        return try SMTPTransport(configuration, connections: connections)
     }
 }
 

@@ -13,7 +13,7 @@ struct Rekey: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, CampaignCommand.self, KeysCommand.self, LogCommand.self,
+            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, CampaignCommand.self, WebhooksCommand.self, Worker.self, KeysCommand.self, LogCommand.self,
         ]
     )
 
@@ -42,6 +42,9 @@ struct Rekey: AsyncParsableCommand {
             Console.error("error: \(error)")
             Foundation.exit(2)
         } catch let error as SMTPConfigurationError {
+            Console.error("error: \(error)")
+            Foundation.exit(2)
+        } catch let error as WebhookTargetError {
             Console.error("error: \(error)")
             Foundation.exit(2)
         } catch let error as SealError {

@@ -1,0 +1,353 @@
+import Foundation
+import GRDB
+
+/// A message claimed for a delivery attempt (recorded as `delivering` first).
+struct ClaimedWebhook: Sendable {
+    var id: String
+    var partner: String
+    var url: String
+    var body: [UInt8]
+    var attempts: Int
+    var rate: Double?
+    /// When the endpoint started failing, if it is failing.
+    var failingSince: Double?
+}
+
+/// The end of one webhook attempt, as recorded.
+struct WebhookAttemptRecord: Sendable {
+    var messageID: String
+    var partner: String
+    var attemptedAt: Date
+    var status: Int?
+    var latencyMs: Double
+    var excerpt: String?
+    var error: String?
+    var delivered: Bool
+    /// When not delivered: the next try, or nil when the message is given up.
+    var nextAttemptAt: Double?
+    /// The endpoint must be disabled (410 Gone, or failing for too long), with this reason.
+    var disableEndpoint: String?
+}
+
+/// One message created by `webhooks send`.
+public struct QueuedWebhook: Sendable, Codable {
+    public var id: String
+    public var partner: String
+    public var event: String
+    /// False when an earlier send with the same idempotency key already created it.
+    public var created: Bool
+}
+
+/// Endpoint health and pending work, for `webhooks status`.
+public struct WebhookEndpointStatus: Sendable, Codable {
+    public var partner: String
+    public var url: String
+    public var state: String
+    public var disabledReason: String?
+    public var failingSince: String?
+    public var lastSuccessAt: String?
+    public var signingSecrets: Int
+    public var pending: Int
+    public var delivered: Int
+    public var failed: Int
+    public var nextAttemptAt: String?
+    public var lastAttempt: Attempt?
+
+    public struct Attempt: Sendable, Codable {
+        public var messageID: String
+        public var at: String
+        public var status: Int?
+        public var latencyMs: Double?
+        public var responseExcerpt: String?
+        public var error: String?
+    }
+}
+
+extension AppDatabase {
+    static let webhookSecretTable = "webhook_secret"
+
+    static func webhookSecretBinding(partner: String, version: Int) -> SecretBinding {
+        SecretBinding(table: webhookSecretTable, column: "sealed", row: "\(partner)/\(version)")
+    }
+
+    /// Mirrors the registry's webhook endpoints into the store and seals each partner's first signing secret,
+    /// read from where the registry says (`env:`/`file:`). A partner whose secret cannot be found is an error.
+    public func syncWebhookEndpoints(registry: Registry, keyRing: KeyRing, resolve: @Sendable (SecretReference) -> String?,
+                                     now: Date = Date()) async throws {
+        try await writer.write { db in
+            try Self.syncRegistry(db, registry)
+            var problems: [Diagnostic] = []
+            for partner in registry.partners {
+                guard let webhook = partner.webhook else { continue }
+                let events = String(decoding: try JSONEncoder().encode(webhook.events), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO webhook_endpoint (partner_id, url, events, rate, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (partner_id) DO UPDATE SET url = excluded.url, events = excluded.events, rate = excluded.rate,
+                        updated_at = excluded.updated_at
+                    """, arguments: [partner.id, webhook.url, events, webhook.rate, Self.timestamp(now)])
+                let present = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_secret WHERE partner_id = ?", arguments: [partner.id]) ?? 0
+                guard present == 0 else { continue }
+                guard webhook.secret.source != .store, let text = resolve(webhook.secret) else {
+                    problems.append(Diagnostic(file: "partners.yaml", line: 1, column: 1, message: webhook.secret.source == .store
+                        ? "partner '\(partner.id)': the webhook secret is \(webhook.secret) but the store has none; run `rekey webhooks rotate-secret \(partner.id)`"
+                        : "partner '\(partner.id)': the webhook secret \(webhook.secret) is not set"))
+                    continue
+                }
+                guard let secret = StandardWebhooks.SigningSecret(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    problems.append(Diagnostic(file: "partners.yaml", line: 1, column: 1,
+                                               message: "partner '\(partner.id)': the webhook secret from \(webhook.secret) is not whsec_ followed by 24 to 64 bytes of base64"))
+                    continue
+                }
+                try Self.insertWebhookSecret(db, partner: partner.id, version: 1, secret: secret, source: webhook.secret.description,
+                                             keyRing: keyRing, expiresAt: nil, now: now)
+            }
+            if !problems.isEmpty { throw InputError(problems) }
+        }
+    }
+
+    static func insertWebhookSecret(_ db: Database, partner: String, version: Int, secret: StandardWebhooks.SigningSecret,
+                                    source: String, keyRing: KeyRing, expiresAt: Double?, now: Date) throws {
+        let sealed = keyRing.seal(Secret(secret.exposed), for: webhookSecretBinding(partner: partner, version: version))
+        try db.execute(sql: """
+            INSERT INTO webhook_secret (partner_id, version, key_version, sealed, source, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [partner, version, keyRing.activeVersion, sealed, source, timestamp(now), expiresAt])
+        try appendAudit(db, action: "webhook.secret.sealed", subject: "partner \(partner)", detail: ["version": version, "source": source], now: now)
+    }
+
+    /// Adds a new signing secret; the previous ones keep signing until `overlap` seconds from now.
+    public func rotateWebhookSecret(partner: String, to secret: StandardWebhooks.SigningSecret, keyRing: KeyRing,
+                                    overlap: Double = 86_400, now: Date = Date()) async throws -> Int {
+        try await writer.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_endpoint WHERE partner_id = ?", arguments: [partner]) == 1 else {
+                throw InputError([Diagnostic(file: "partners.yaml", line: 1, column: 1, message: "partner '\(partner)' has no webhook endpoint")])
+            }
+            let expires = now.timeIntervalSince1970 + overlap
+            try db.execute(sql: """
+                UPDATE webhook_secret SET expires_at = min(coalesce(expires_at, ?), ?) WHERE partner_id = ?
+                """, arguments: [expires, expires, partner])
+            let version = (try Int.fetchOne(db, sql: "SELECT max(version) FROM webhook_secret WHERE partner_id = ?", arguments: [partner]) ?? 0) + 1
+            try Self.insertWebhookSecret(db, partner: partner, version: version, secret: secret, source: "store:rotated",
+                                         keyRing: keyRing, expiresAt: nil, now: now)
+            return version
+        }
+    }
+
+    /// The secrets that sign for a partner now: the newest first, then older ones still inside their overlap.
+    func signingSecrets(partner: String, keyRing: KeyRing, now: Date = Date()) async throws -> [StandardWebhooks.SigningSecret] {
+        let rows = try await writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT version, sealed FROM webhook_secret WHERE partner_id = ? AND (expires_at IS NULL OR expires_at > ?)
+                ORDER BY version DESC
+                """, arguments: [partner, now.timeIntervalSince1970]).map { ($0["version"] as Int, $0["sealed"] as String) }
+        }
+        return try rows.map { version, sealed in
+            let secret = try keyRing.open(sealed, for: Self.webhookSecretBinding(partner: partner, version: version))
+            guard let signing = StandardWebhooks.SigningSecret(secret.exposedString) else {
+                throw SealError(binding: Self.webhookSecretBinding(partner: partner, version: version), problem: .malformed("not a whsec_ secret"))
+            }
+            return signing
+        }
+    }
+
+    /// Creates one message per partner; with an idempotency key, a repeat returns the existing messages.
+    public func enqueueWebhooks(event: String, bodies: [(partner: String, body: [UInt8])], idempotencyKey: String?,
+                         now: Date = Date()) async throws -> [QueuedWebhook] {
+        try await writer.write { db in
+            var queued: [QueuedWebhook] = []
+            for (partner, body) in bodies {
+                if let key = idempotencyKey, let existing = try String.fetchOne(db, sql: """
+                    SELECT id FROM webhook_message WHERE partner_id = ? AND idempotency_key = ?
+                    """, arguments: [partner, key]) {
+                    queued.append(QueuedWebhook(id: existing, partner: partner, event: event, created: false))
+                    continue
+                }
+                let id = StandardWebhooks.newMessageID()
+                try db.execute(sql: """
+                    INSERT INTO webhook_message (id, partner_id, event, body, idempotency_key, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, partner, event, Data(body), idempotencyKey, now.timeIntervalSince1970, Self.timestamp(now)])
+                queued.append(QueuedWebhook(id: id, partner: partner, event: event, created: true))
+            }
+            let created = queued.filter(\.created).count
+            if created > 0 {
+                try Self.appendAudit(db, action: "webhook.queued", subject: event, detail: ["messages": created], now: now)
+            }
+            return queued
+        }
+    }
+
+    /// Messages whose delivery lease ran out (their worker died mid-attempt) go back to pending, due now.
+    /// They keep their id, so receivers that dedupe on `webhook-id` see one message.
+    func recoverInterruptedWebhooks(now: Date = Date()) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE webhook_message SET state = 'pending', next_attempt_at = ? WHERE state = 'delivering' AND next_attempt_at < ?
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
+            return db.changesCount
+        }
+    }
+
+    /// Claims due messages of active endpoints, recording the attempt as under way with a lease: a claim
+    /// not settled by `now + lease` (its worker died) is recovered by the next worker.
+    func claimWebhooks(limit: Int, lease: Double, only ids: Set<String>? = nil, now: Date = Date()) async throws -> [ClaimedWebhook] {
+        try await writer.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
+                JOIN webhook_endpoint e ON e.partner_id = m.partner_id
+                WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND e.state = 'active'
+                  AND (? IS NULL OR m.id IN (SELECT value FROM json_each(?)))
+                ORDER BY m.next_attempt_at LIMIT ?
+                """, arguments: [now.timeIntervalSince1970, Self.jsonList(ids), Self.jsonList(ids), limit])
+            let statement = try db.cachedStatement(sql: """
+                UPDATE webhook_message SET state = 'delivering', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?
+                """)
+            return try rows.map { row in
+                let id: String = row["id"]
+                try statement.execute(arguments: [now.timeIntervalSince1970 + lease, id])
+                let body: Data = row["body"]
+                return ClaimedWebhook(id: id, partner: row["partner_id"], url: row["url"], body: Array(body),
+                                      attempts: row["attempts"] + 1, rate: row["rate"], failingSince: row["failing_since"])
+            }
+        }
+    }
+
+    /// Records attempts and their consequences for messages and endpoints, in one transaction.
+    func recordWebhookAttempts(_ records: [WebhookAttemptRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await writer.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO webhook_attempt (message_id, attempted_at, status, latency_ms, response_excerpt, error) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            let update = try db.cachedStatement(sql: """
+                UPDATE webhook_message SET state = ?, next_attempt_at = ?, delivered_at = ?, last_status = ?, last_error = ? WHERE id = ?
+                """)
+            let success = try db.cachedStatement(sql: """
+                UPDATE webhook_endpoint SET last_success_at = ?, failing_since = NULL WHERE partner_id = ?
+                """)
+            let failure = try db.cachedStatement(sql: """
+                UPDATE webhook_endpoint SET failing_since = coalesce(failing_since, ?) WHERE partner_id = ?
+                """)
+            for r in records {
+                let at = Self.timestamp(r.attemptedAt)
+                try insert.execute(arguments: [r.messageID, at, r.status, r.latencyMs, r.excerpt, r.error])
+                let state = r.delivered ? "delivered" : r.nextAttemptAt == nil ? "failed" : "pending"
+                try update.execute(arguments: [state, r.nextAttemptAt, r.delivered ? at : nil, r.status, r.error, r.messageID])
+                if r.delivered {
+                    try success.execute(arguments: [at, r.partner])
+                } else {
+                    try failure.execute(arguments: [r.attemptedAt.timeIntervalSince1970, r.partner])
+                }
+                if let reason = r.disableEndpoint {
+                    try db.execute(sql: """
+                        UPDATE webhook_endpoint SET state = 'disabled', disabled_reason = ?, disabled_at = ? WHERE partner_id = ? AND state = 'active'
+                        """, arguments: [reason, at, r.partner])
+                    if db.changesCount > 0 {
+                        try Self.appendAudit(db, action: "webhook.endpoint.disabled", subject: "partner \(r.partner)", detail: ["reason": reason])
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the partner's endpoint started failing without a success since, as seconds since 1970.
+    func webhookFailingSince(partner: String) async throws -> Double? {
+        try await writer.read { try Double.fetchOne($0, sql: "SELECT failing_since FROM webhook_endpoint WHERE partner_id = ?", arguments: [partner]) }
+    }
+
+    /// The earliest next attempt of a pending message on an active endpoint.
+    func nextWebhookAttempt(among ids: Set<String>? = nil) async throws -> Double? {
+        try await writer.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT min(m.next_attempt_at) FROM webhook_message m JOIN webhook_endpoint e ON e.partner_id = m.partner_id
+                WHERE m.state = 'pending' AND e.state = 'active' AND (? IS NULL OR m.id IN (SELECT value FROM json_each(?)))
+                """, arguments: [Self.jsonList(ids), Self.jsonList(ids)])
+        }
+    }
+
+    /// A set of ids as a JSON array for `json_each`, or nil for "all".
+    static func jsonList(_ ids: Set<String>?) -> String? {
+        ids.map { String(decoding: (try? JSONEncoder().encode($0.sorted())) ?? Data("[]".utf8), as: UTF8.self) }
+    }
+
+    /// `webhooks replay`: re-queues a partner's messages (same ids) created since `since`.
+    public func replayWebhooks(partner: String, since: Date?, now: Date = Date()) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE webhook_message SET state = 'pending', next_attempt_at = ?, attempts = 0
+                WHERE partner_id = ? AND state IN ('delivered', 'failed', 'pending') AND (? IS NULL OR created_at >= ?)
+                """, arguments: [now.timeIntervalSince1970, partner, since.map(Self.timestamp), since.map(Self.timestamp)])
+            let count = db.changesCount
+            try Self.appendAudit(db, action: "webhook.replayed", subject: "partner \(partner)", detail: ["messages": count], now: now)
+            return count
+        }
+    }
+
+    /// Re-enables a disabled endpoint; its pending messages become due.
+    public func enableWebhookEndpoint(partner: String, now: Date = Date()) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                UPDATE webhook_endpoint SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL WHERE partner_id = ?
+                """, arguments: [partner])
+            guard db.changesCount == 1 else {
+                throw InputError([Diagnostic(file: "partners.yaml", line: 1, column: 1, message: "partner '\(partner)' has no webhook endpoint")])
+            }
+            try Self.appendAudit(db, action: "webhook.endpoint.enabled", subject: "partner \(partner)", now: now)
+        }
+    }
+
+    public func webhookStatus(now: Date = Date()) async throws -> [WebhookEndpointStatus] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhook_endpoint ORDER BY partner_id").map { row in
+                let partner: String = row["partner_id"]
+                var counts: [String: Int] = [:]
+                for c in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM webhook_message WHERE partner_id = ? GROUP BY state", arguments: [partner]) {
+                    counts[c["state"]] = c["n"]
+                }
+                let next = try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_message WHERE partner_id = ? AND state = 'pending'", arguments: [partner])
+                let last = try Row.fetchOne(db, sql: """
+                    SELECT a.* FROM webhook_attempt a JOIN webhook_message m ON m.id = a.message_id
+                    WHERE m.partner_id = ? ORDER BY a.id DESC LIMIT 1
+                    """, arguments: [partner])
+                let secrets = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM webhook_secret WHERE partner_id = ? AND (expires_at IS NULL OR expires_at > ?)
+                    """, arguments: [partner, now.timeIntervalSince1970]) ?? 0
+                return WebhookEndpointStatus(
+                    partner: partner, url: row["url"], state: row["state"], disabledReason: row["disabled_reason"],
+                    failingSince: (row["failing_since"] as Double?).map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
+                    lastSuccessAt: row["last_success_at"], signingSecrets: secrets,
+                    pending: (counts["pending"] ?? 0) + (counts["delivering"] ?? 0), delivered: counts["delivered"] ?? 0,
+                    failed: counts["failed"] ?? 0, nextAttemptAt: next.map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
+                    lastAttempt: last.map {
+                        .init(messageID: $0["message_id"], at: $0["attempted_at"], status: $0["status"], latencyMs: $0["latency_ms"],
+                              responseExcerpt: $0["response_excerpt"], error: $0["error"])
+                    })
+            }
+        }
+    }
+}
+
+extension AppDatabase {
+    /// The state of each of these messages.
+    public func webhookMessageStates(_ ids: Set<String>) async throws -> [String: String] {
+        try await writer.read { db in
+            var states: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, state FROM webhook_message WHERE id IN (SELECT value FROM json_each(?))",
+                                        arguments: [Self.jsonList(ids)]) {
+                states[row["id"]] = row["state"]
+            }
+            return states
+        }
+    }
+}
+
+extension AppDatabase {
+    /// The earliest next attempt of any pending webhook on an active endpoint (or an expiring lease).
+    public func nextWebhookDue() async throws -> Double? {
+        try await writer.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT min(m.next_attempt_at) FROM webhook_message m JOIN webhook_endpoint e ON e.partner_id = m.partner_id
+                WHERE m.state IN ('pending', 'delivering') AND e.state = 'active'
+                """)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import Curl
+import Foundation
+import Logging
+
+/// How webhook deliveries run.
+public struct WebhookOptions: Sendable {
+    /// Waits after attempts 1…7 (Svix's schedule): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; 8 attempts in all.
+    public static let standardSchedule: [Double] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000]
+
+    public var schedule = WebhookOptions.standardSchedule
+    /// Multiplies every wait (tests shorten the schedule with it).
+    public var scale = 1.0
+    /// ±fraction of random spread on every wait.
+    public var jitter = 0.2
+    /// A timeout or a 429 waits at least this long (before `scale`).
+    public var throttleWait = 60.0
+    /// `Retry-After` is honoured up to this many seconds.
+    public var maxRetryAfter = 36_000.0
+    /// An endpoint failing without a success for this long is disabled.
+    public var disableAfter = 5 * 86_400.0
+    /// One attempt's time limit, in seconds.
+    public var timeout = 15.0
+    /// Response bytes kept per attempt (the first ones).
+    public var excerptBytes = 256
+    public var connections = 64
+    public var connectionsPerHost = 8
+    public var inFlight = 64
+    public var claimBatch = 256
+    public var flushBatch = 512
+    public var flushInterval = 0.05
+    public var policy = WebhookPolicy()
+
+    public init() {}
+}
+
+/// What one dispatcher run did.
+public struct WebhookRunSummary: Sendable, Codable {
+    public var attempted = 0
+    public var delivered = 0
+    public var retrying = 0
+    public var failed = 0
+    public var disabledEndpoints: [String] = []
+    public var nextAttemptAt: String?
+    public var elapsedSeconds = 0.0
+    public var rate = 0.0
+}
+
+/// Delivers due webhook messages: signs each attempt afresh (same `webhook-id`, new timestamp, every
+/// active secret), posts through one libcurl multi handle with keep-alive, and records every attempt.
+public final class WebhookDispatcher: Sendable {
+    let store: AppDatabase
+    let keyRing: KeyRing
+    let options: WebhookOptions
+    let logger: Logger
+    let http: CurlMulti
+    /// Told when an endpoint is disabled, with the partner and the reason (e.g. to email its security contact).
+    let onDisable: @Sendable (String, String) async -> Void
+
+    public init(store: AppDatabase, keyRing: KeyRing, options: WebhookOptions, logger: Logger,
+                onDisable: @escaping @Sendable (String, String) async -> Void = { _, _ in }) throws {
+        self.store = store
+        self.keyRing = keyRing
+        self.options = options
+        self.logger = logger
+        self.onDisable = onDisable
+        self.http = try CurlMulti(maxConnections: options.connections, maxPerHost: options.connectionsPerHost)
+    }
+
+    /// Runs every due attempt (of `only` these messages, if given). Keeps going while a retry falls due
+    /// within `waitUpTo` seconds; returns when nothing else is due in that window.
+    public func run(only ids: Set<String>? = nil, waitUpTo: Double = 0) async throws -> WebhookRunSummary {
+        _ = try await store.recoverInterruptedWebhooks()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var summary = WebhookRunSummary()
+        var buffer: [WebhookAttemptRecord] = []
+        var lastFlush = clock.now
+        let context = DeliveryContext(dispatcher: self)
+        let lease = options.timeout * 2 + 5
+
+        func flush() async throws {
+            try await store.recordWebhookAttempts(buffer)
+            for record in buffer {
+                if let reason = record.disableEndpoint, !summary.disabledEndpoints.contains(record.partner) {
+                    summary.disabledEndpoints.append(record.partner)
+                    logger.warning("webhook endpoint disabled", metadata: ["partner": "\(record.partner)", "reason": "\(reason)"])
+                    await onDisable(record.partner, reason)
+                }
+            }
+            buffer.removeAll(keepingCapacity: true)
+            lastFlush = clock.now
+        }
+
+        try await withThrowingTaskGroup(of: WebhookAttemptRecord.self) { group in
+            var inFlight = 0
+            var pending: [ClaimedWebhook] = []
+            var drained = false
+            while true {
+                if pending.isEmpty && !drained {
+                    pending = try await store.claimWebhooks(limit: options.claimBatch, lease: lease, only: ids).reversed()
+                    drained = pending.isEmpty
+                }
+                if let message = pending.popLast() {
+                    if inFlight >= options.inFlight, let record = try await group.next() {
+                        inFlight -= 1
+                        buffer.append(record)
+                        summary.count(record)
+                    }
+                    group.addTask { await context.attempt(message) }
+                    inFlight += 1
+                } else if inFlight > 0, let record = try await group.next() {
+                    inFlight -= 1
+                    buffer.append(record)
+                    summary.count(record)
+                    if pending.isEmpty { drained = false }
+                } else {
+                    try await flush()
+                    guard let next = try await store.nextWebhookAttempt(among: ids) else { break }
+                    let wait = next - Date().timeIntervalSince1970
+                    guard wait <= waitUpTo else { break }
+                    if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+                    drained = false
+                    continue
+                }
+                if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
+                    try await flush()
+                }
+            }
+        }
+        summary.elapsedSeconds = (clock.now - started).seconds
+        summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
+        summary.nextAttemptAt = try await store.nextWebhookAttempt(among: ids).map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) }
+        return summary
+    }
+
+    /// The wait before the next attempt, or nil when the schedule is exhausted.
+    func nextDelay(afterAttempt attempt: Int, throttled: Bool, retryAfter: Double?) -> Double? {
+        guard attempt >= 1, attempt <= options.schedule.count else { return nil }
+        var delay = options.schedule[attempt - 1] * Double.random(in: (1 - options.jitter)...(1 + options.jitter)) * options.scale
+        if throttled { delay = max(delay, options.throttleWait * options.scale) }
+        if let retryAfter { delay = max(delay, min(retryAfter, options.maxRetryAfter)) }
+        return delay
+    }
+}
+
+/// Per-run caches shared by the attempts: checked targets, opened secrets, per-endpoint rate slots.
+private actor DeliveryContext {
+    let dispatcher: WebhookDispatcher
+    var targets: [String: Result<WebhookTarget, WebhookTargetError>] = [:]
+    var secrets: [String: [StandardWebhooks.SigningSecret]] = [:]
+    var nextSlot: [String: Double] = [:]
+
+    init(dispatcher: WebhookDispatcher) { self.dispatcher = dispatcher }
+
+    func target(_ message: ClaimedWebhook) -> Result<WebhookTarget, WebhookTargetError> {
+        if let cached = targets[message.url] { return cached }
+        let result = Result { () throws(WebhookTargetError) in try dispatcher.options.policy.check(message.url) }
+        targets[message.url] = result
+        return result
+    }
+
+    func signingSecrets(_ partner: String) async throws -> [StandardWebhooks.SigningSecret] {
+        if let cached = secrets[partner] { return cached }
+        let opened = try await dispatcher.store.signingSecrets(partner: partner, keyRing: dispatcher.keyRing)
+        secrets[partner] = opened
+        return opened
+    }
+
+    /// Seconds to wait so the partner's endpoint stays under its rate.
+    func reserveSlot(_ partner: String, rate: Double?) -> Double {
+        guard let rate else { return 0 }
+        let now = Date().timeIntervalSince1970
+        let slot = max(now, nextSlot[partner] ?? now)
+        nextSlot[partner] = slot + 1 / rate
+        return slot - now
+    }
+
+    nonisolated func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
+        let options = dispatcher.options
+        let started = Date()
+        var record = WebhookAttemptRecord(messageID: message.id, partner: message.partner, attemptedAt: started, status: nil,
+                                          latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: nil, disableEndpoint: nil)
+        var throttled = false
+        var retryAfter: Double?
+        do {
+            let target = try await self.target(message).get()
+            let secrets = try await signingSecrets(message.partner)
+            let wait = await reserveSlot(message.partner, rate: message.rate)
+            if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+            let timestamp = Int(Date().timeIntervalSince1970)
+            record.attemptedAt = Date()
+            let request = HTTPRequest(
+                method: "POST", url: message.url,
+                headers: [
+                    ("Content-Type", "application/json"), ("User-Agent", "rekey/0.1"),
+                    ("webhook-id", message.id), ("webhook-timestamp", String(timestamp)),
+                    ("webhook-signature", StandardWebhooks.signatureHeader(secrets: secrets, id: message.id, timestamp: timestamp, body: message.body)),
+                ],
+                body: message.body, timeout: .milliseconds(Int(options.timeout * 1000)), maxResponseBytes: options.excerptBytes)
+            let response = try await dispatcher.http.perform(configure: { handle in
+                try handle.configure(for: request)
+                try handle.set(CURLOPT_RESOLVE, list: [target.resolveEntry])
+            }, complete: { handle, error in
+                if let error { throw error }
+                return try handle.httpResponse()
+            })
+            record.status = response.status
+            record.excerpt = String(decoding: response.body.prefix(options.excerptBytes), as: UTF8.self)
+            switch response.status {
+            case 200..<300:
+                record.delivered = true
+            case 410:
+                record.error = "410 Gone: the endpoint asked us to stop"
+                record.disableEndpoint = "410 Gone"
+            default:
+                record.error = "HTTP \(response.status)"
+                throttled = response.status == 429
+                retryAfter = response.header("Retry-After").flatMap(Self.parseRetryAfter)
+            }
+        } catch let error as CurlError {
+            record.error = error.description
+            throttled = error.isTimeout
+        } catch {
+            record.error = "\(error)"
+        }
+        record.latencyMs = Date().timeIntervalSince(record.attemptedAt) * 1000
+        guard !record.delivered, record.disableEndpoint == nil else { return record }
+        record.nextAttemptAt = dispatcher.nextDelay(afterAttempt: message.attempts, throttled: throttled, retryAfter: retryAfter)
+            .map { Date().timeIntervalSince1970 + $0 }
+        if let since = message.failingSince, Date().timeIntervalSince1970 - since >= options.disableAfter {
+            let days = (Date().timeIntervalSince1970 - since) / 86_400
+            record.disableEndpoint = String(format: "failing without a success for %.1f days", days)
+            record.nextAttemptAt = record.nextAttemptAt ?? Date().timeIntervalSince1970
+        }
+        return record
+    }
+
+    /// `Retry-After`: delay-seconds or an HTTP date.
+    static func parseRetryAfter(_ value: String) -> Double? {
+        if let seconds = Double(value.trimmingCharacters(in: .whitespaces)) { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSinceNow) }
+    }
+}
+
+private extension WebhookRunSummary {
+    mutating func count(_ record: WebhookAttemptRecord) {
+        attempted += 1
+        if record.delivered { delivered += 1 } else if record.nextAttemptAt == nil { failed += 1 } else { retrying += 1 }
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RekeyKit
+
+/// Options for everything that delivers webhooks (`webhooks send`, `worker`).
+struct WebhookDeliveryOptions: ParsableArguments {
+    @Flag(help: "Allow http:// and 127.0.0.1 / ::1 endpoints (tests and local receivers).")
+    var allowInsecureLoopback = false
+
+    @Option(name: .customLong("allow-network"), help: ArgumentHelp("A private network (CIDR) that webhooks may reach despite the SSRF guard.", valueName: "cidr"))
+    var allowedNetworks: [String] = []
+
+    @Option(help: ArgumentHelp("Multiply the retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) by this factor.", valueName: "factor"))
+    var retryScale = 1.0
+
+    @Option(help: ArgumentHelp("Seconds one webhook attempt may take.", valueName: "seconds"))
+    var webhookTimeout = 15.0
+
+    @Option(help: ArgumentHelp("Disable an endpoint that has failed without a success for this many seconds (default 5 days).", valueName: "seconds"))
+    var disableAfter = 5 * 86_400.0
+
+    @Option(help: "Webhook connections at most, in total.") var webhookConnections = 64
+
+    func validate() throws {
+        guard retryScale > 0, webhookTimeout > 0, disableAfter > 0 else { throw ValidationError("scales and durations must be positive") }
+        for network in allowedNetworks where !network.contains(".") && !network.contains(":") {
+            throw ValidationError("--allow-network takes a CIDR such as 10.1.0.0/16, got '\(network)'")
+        }
+    }
+
+    var policy: WebhookPolicy { WebhookPolicy(allowInsecureLoopback: allowInsecureLoopback, allowedNetworks: allowedNetworks) }
+
+    var webhookOptions: WebhookOptions {
+        var options = WebhookOptions()
+        options.scale = retryScale
+        options.timeout = webhookTimeout
+        options.disableAfter = disableAfter
+        options.connections = webhookConnections
+        options.inFlight = webhookConnections
+        options.connectionsPerHost = min(webhookConnections, 16)
+        options.policy = policy
+        return options
+    }
+}
+
+/// Reads `env:NAME` and `file:PATH` secret references; `store:` ones are already sealed in the store.
+func resolveSecretReference(_ reference: SecretReference) -> String? {
+    switch reference.source {
+    case .env: return ProcessInfo.processInfo.environment[reference.name]
+    case .file: return try? String(contentsOfFile: reference.name, encoding: .utf8)
+    case .store: return nil
+    }
+}
+
+/// Builds a dispatcher whose disabled endpoints are reported by email to the partner's security contact.
+func makeDispatcher(options: GlobalOptions, delivery: WebhookDeliveryOptions, store: AppDatabase, keyRing: KeyRing,
+                    registry: Registry, logger: Logger) throws -> WebhookDispatcher {
+    let templates = options.templates
+    return try WebhookDispatcher(store: store, keyRing: keyRing, options: delivery.webhookOptions, logger: logger) { partnerID, reason in
+        guard let partner = registry.partner(partnerID), let contact = partner.securityContact else { return }
+        do {
+            let template = try EmailTemplate.load(named: "webhook-endpoint-disabled", from: templates)
+            let draft = try await store.draftCampaign(
+                name: "webhook endpoint disabled: \(partnerID)", template: template,
+                audience: .recipients([AudienceRecipient(email: contact.email, name: contact.name, variables: [
+                    "partner_name": partner.name, "endpoint_url": partner.webhook?.url ?? "", "reason": reason,
+                ])]), registry: registry)
+            let transport = try DeliveryOptions.defaultTransport()
+            var sendOptions = SendOptions()
+            sendOptions.waitForRetries = 0
+            let summary = try await CampaignSender(store: store, template: template, transport: transport, options: sendOptions, logger: logger)
+                .send(campaign: draft.campaign)
+            logger.notice("told the partner's security contact that its webhook endpoint is disabled", metadata: [
+                "partner": "\(partnerID)", "contact": "\(contact.email)", "campaign": "\(draft.campaign)", "sent": "\(summary.sent)",
+            ])
+        } catch {
+            logger.error("could not email the partner's security contact", metadata: ["partner": "\(partnerID)", "error": "\(error)"])
+        }
+    }
+}

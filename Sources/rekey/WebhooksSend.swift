@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import RekeyKit
+
+struct WebhooksSend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send an event to every partner endpoint subscribed to it, signed, and wait for the first attempts.",
+        discussion: """
+            The payload comes from Templates/webhooks/<event>.json.mustache with the --data object's fields as variables
+            (and the whole object as data_json). Retries are kept in the store: `rekey worker` delivers them.
+            Exits 0 when every message was delivered, 1 when some are still pending or failed.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: ArgumentHelp("The event type, e.g. credentials.exposed.", valueName: "type")) var event: String
+    @Option(name: .customLong("partner"), help: ArgumentHelp("Only this partner (repeatable).", valueName: "id")) var partners: [String] = []
+    @Option(help: ArgumentHelp("A JSON object of event details.", valueName: "json")) var data = "{}"
+    @Option(help: ArgumentHelp("Sending again with the same key creates nothing new.", valueName: "key")) var idempotencyKey: String?
+    @Option(help: ArgumentHelp("Also wait for retries due within this many seconds.", valueName: "seconds")) var wait = 0.0
+    @OptionGroup var delivery: WebhookDeliveryOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    struct Result: Encodable {
+        var event: String
+        var messages: [QueuedWebhook]
+        var delivery: WebhookRunSummary
+    }
+
+    func validate() throws {
+        guard WebhookEndpoint.knownEvents.contains(event) else {
+            throw ValidationError("unknown event '\(event)'; expected one of: \(WebhookEndpoint.knownEvents.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let registry = try options.loadRegistry()
+        let ring = try options.loadKeyRing()
+        let logger = options.makeLogger()
+        let store = try options.openStore(logger: logger)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] else {
+            throw InputError([Diagnostic(file: "--data", line: 1, column: 1, message: "not a JSON object")])
+        }
+
+        // Every problem before anything is queued: unknown or unsubscribed partners, unsafe URLs, bad payloads.
+        var problems: [Diagnostic] = []
+        for id in partners where registry.partner(id)?.webhook == nil {
+            problems.append(Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\(id)' has no webhook endpoint in the registry"))
+        }
+        let targets = registry.partners.filter { partner in
+            guard let webhook = partner.webhook, webhook.events.contains(event) else { return false }
+            return partners.isEmpty || partners.contains(partner.id)
+        }
+        for id in partners where registry.partner(id)?.webhook.map({ !$0.events.contains(event) }) == true {
+            problems.append(Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\(id)' does not subscribe to \(event)"))
+        }
+        for partner in targets {
+            let webhook = partner.webhook!
+            do { _ = try delivery.policy.check(webhook.url) } catch {
+                problems.append(Diagnostic(file: options.registry, line: webhook.urlLine, column: webhook.urlColumn,
+                                           message: "partner '\(partner.id)': \(error)"))
+            }
+        }
+        let template = try WebhookTemplate.load(event: event, from: options.templates)
+        var bodies: [(partner: String, body: [UInt8])] = []
+        for partner in targets {
+            var values: [String: Any] = object
+            values["timestamp"] = AppDatabase.timestamp(Date())
+            values["partner_id"] = partner.id
+            values["partner_name"] = partner.name
+            values["incident_id"] = object["incident_id"] as? String ?? ""
+            values["data_json"] = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            let integrations = registry.integrations.filter { $0.partner == partner.id }.map(\.id)
+            values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: integrations), as: UTF8.self)
+            do { bodies.append((partner.id, try template.render(values))) } catch { problems += error.diagnostics }
+        }
+        guard problems.isEmpty else { throw InputError(problems) }
+        guard !targets.isEmpty else {
+            throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
+        }
+        try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
+
+        let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
+        let dispatcher = try makeDispatcher(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
+        let summary = try await dispatcher.run(only: Set(queued.map(\.id)), waitUpTo: wait)
+        let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
+        if json {
+            try Console.json(Result(event: event, messages: queued, delivery: summary))
+        } else {
+            for message in queued {
+                let state = states[message.id] ?? "?"
+                Console.out("\(message.partner)  \(message.id)  \(state)\(message.created ? "" : " (already sent with this idempotency key)")")
+            }
+            let pending = states.values.filter { $0 == "pending" }.count
+            if pending > 0, let next = summary.nextAttemptAt {
+                Console.out("\(pending) pending; next attempt at \(next); `rekey worker` delivers retries")
+            }
+            if !summary.disabledEndpoints.isEmpty {
+                Console.out("disabled endpoints: \(summary.disabledEndpoints.joined(separator: ", ")) (see `rekey webhooks status`)")
+            }
+        }
+        if states.values.contains(where: { $0 != "delivered" }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import RekeyKit
+
+struct WebhooksStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per-endpoint health, pending messages, and the last attempt. Never shows a secret.")
+
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        _ = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger())
+        let endpoints = try await store.webhookStatus()
+        if json { return try Console.json(endpoints) }
+        Console.out(Table.render(header: ["PARTNER", "STATE", "PENDING", "DELIVERED", "FAILED", "NEXT ATTEMPT", "LAST", "URL"], rows: endpoints.map {
+            let last = $0.lastAttempt.map { a in a.status.map { "HTTP \($0)" } ?? (a.error ?? "-") } ?? "-"
+            return [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), "\($0.pending)", "\($0.delivered)", "\($0.failed)",
+                    $0.nextAttemptAt ?? "-", last, $0.url]
+        }))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import RekeyTestSupport
+import Testing
+
+/// The built binary sends signed webhooks to the real Standard Webhooks receiver on 127.0.0.1.
+@Suite(.serialized) struct WebhookEndToEndTests {
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    func writeRegistry(_ rekey: Rekey, endpoints: [(id: String, url: String)]) throws {
+        var yaml = "version: 1\npartners:\n"
+        for endpoint in endpoints {
+            yaml += """
+                  - id: \(endpoint.id)
+                    name: \(endpoint.id.capitalized)
+                    contacts: [{role: security, email: security@\(endpoint.id).example}]
+                    webhook:
+                      url: \(endpoint.url)
+                      secret: env:PARTNER_WEBHOOK_SECRET
+                      events: [credentials.exposed, incident.resolved]
+
+                """
+        }
+        try rekey.dir.write("partners.yaml", yaml + "integrations: []\n")
+    }
+
+    func requests(_ path: String) throws -> [[String: Any]] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func everyDeliveryVerifiesAtTheReceiverAndRetriesLandThroughTheWorker() async throws {
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
+        try writeRegistry(rekey, endpoints: [("acme", "\(receiver.baseURL)/ok"), ("flaky", "\(receiver.baseURL)/fail/2")])
+        let env = ["PARTNER_WEBHOOK_SECRET": Self.secret]
+        try rekey("init")
+
+        // send: acme is delivered at once; flaky fails its first attempt and stays pending
+        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--data", #"{"incident_id": "INC-7", "note": "line\nbreak \"quoted\""}"#,
+                             "--allow-insecure-loopback", "--retry-scale", "0.002", "--json", environment: env)
+        #expect(send.status == 1, "\(send.stderr)")
+        let messages = try #require(try send.json()["messages"] as? [[String: Any]])
+        #expect(messages.count == 2)
+
+        // the worker delivers the retries
+        let worker = try rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.002", environment: env)
+        #expect(worker.status == 0, "\(worker.stderr)")
+        let seen = try requests(logs.file("log"))
+        #expect(seen.count == 4)
+        #expect(seen.allSatisfy { $0["verified"] as? Bool == true })
+        let flakyID = try #require(messages.first { $0["partner"] as? String == "flaky" }?["id"] as? String)
+        #expect(seen.filter { $0["webhook-id"] as? String == flakyID }.map { $0["status"] as? Int } == [500, 500, 200])
+
+        // the payload is the rendered template, with the --data escaped correctly
+        let body = try #require(seen.first?["body"] as? String)
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(payload["type"] as? String == "credentials.exposed")
+        let data = try #require(payload["data"] as? [String: Any])
+        #expect(data["incident_id"] as? String == "INC-7")
+        #expect((data["details"] as? [String: Any])?["note"] as? String == "line\nbreak \"quoted\"")
+
+        // status reports both delivered; the same idempotency key twice creates nothing new
+        let status = try rekey("webhooks", "status", "--json")
+        let endpoints = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(endpoints.map { $0["delivered"] as? Int } == [1, 1])
+        for _ in 0..<2 {
+            #expect(try rekey("webhooks", "send", "--event", "incident.resolved", "--partner", "acme", "--idempotency-key", "INC-7-resolved",
+                              "--allow-insecure-loopback", environment: env).status == 0)
+        }
+        #expect(try requests(logs.file("log")).filter { ($0["body"] as? String)?.contains("incident.resolved") == true }.count == 1)
+
+        // the signing secret never shows: not in output, not in the store files
+        for output in [send.stdout, send.stderr, worker.stdout, worker.stderr, status.stdout] {
+            #expect(!output.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+        }
+        for (name, data) in try rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
+            #expect(data.occurrences(of: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == 0, "\(name)")
+        }
+    }
+
+    @Test func anSSRFAttemptIsRefusedWithAClearErrorAndNothingIsQueued() throws {
+        let rekey = try Rekey()
+        try writeRegistry(rekey, endpoints: [("internal", "https://10.0.0.1/hook"), ("metadata", "https://169.254.169.254/latest")])
+        try rekey("init")
+        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+        #expect(send.status == 2)
+        #expect(send.stderr.contains("partners.yaml:7:12: error: partner 'internal': webhook URL https://10.0.0.1/hook: 10.0.0.1 resolves to 10.0.0.1, a private address; refusing to send there (SSRF guard)"))
+        #expect(send.stderr.contains("169.254.169.254, a link-local address"))
+        let status = try rekey("webhooks", "status", "--json")
+        #expect(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || status.stdout.contains("[]"))
+    }
+
+    @Test func aMissingSigningSecretIsNamed() throws {
+        let rekey = try Rekey()
+        try writeRegistry(rekey, endpoints: [("acme", "http://127.0.0.1:9/ok")])
+        try rekey("init")
+        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback")
+        #expect(send.status == 2)
+        #expect(send.stderr.contains("partner 'acme': the webhook secret env:PARTNER_WEBHOOK_SECRET is not set"))
+    }
+
+    @Test func theWorkerSurvivesKillNineAndLosesNoMessage() async throws {
+        // Given 40 messages to a slow receiver
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
+        try writeRegistry(rekey, endpoints: (0..<40).map { ("p\($0)", "\(receiver.baseURL)/slow/1") })
+        let env = ["PARTNER_WEBHOOK_SECRET": Self.secret, "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path]
+        try rekey("init")
+        // The first attempts time out (1 s slow, 0.5 s limit), so everything is pending for the worker
+        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", "--webhook-timeout", "0.5",
+                             "--retry-scale", "0.001", environment: env)
+        #expect(send.status == 1)
+
+        // When a worker is killed with SIGKILL mid-delivery
+        let worker = try launchProcess(Paths.rekeyBinary, ["worker", "--allow-insecure-loopback", "--retry-scale", "0.001", "--webhook-timeout", "3"],
+                                       environment: env, directory: rekey.dir.path)
+        try await Task.sleep(for: .milliseconds(1500))
+        kill(worker.processIdentifier, SIGKILL)
+        worker.waitUntilExit()
+
+        // Then a new worker delivers every message (after the dead worker's leases run out)
+        let resumed = try rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.001", "--webhook-timeout", "3",
+                                environment: env)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let status = try rekey("webhooks", "status", "--json")
+        let endpoints = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(endpoints.count == 40)
+        #expect(endpoints.allSatisfy { $0["delivered"] as? Int == 1 && $0["pending"] as? Int == 0 })
+        let delivered = Set(try requests(logs.file("log")).filter { $0["status"] as? Int == 200 }.compactMap { $0["webhook-id"] as? String })
+        #expect(delivered.count == 40)
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import GRDB
+import Logging
+@testable import RekeyKit
+import RekeyTestSupport
+import Testing
+
+/// Webhook delivery in process against the real Standard Webhooks receiver, which verifies every request
+/// with the `standardwebhooks` package.
+@Suite struct WebhookDeliveryTests {
+    let fixture: StoreFixture
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    init() throws { fixture = try StoreFixture() }
+
+    /// A registry with one partner per path on the receiver.
+    func registry(port: Int, paths: [String: String], rate: String? = nil) throws -> Registry {
+        var yaml = "version: 1\npartners:\n"
+        for (partner, path) in paths.sorted(by: { $0.key < $1.key }) {
+            yaml += """
+                  - id: \(partner)
+                    name: \(partner.capitalized) Inc
+                    contacts: [{role: security, email: security@\(partner).example}]
+                    webhook:
+                      url: http://127.0.0.1:\(port)\(path)
+                      secret: env:TEST_WEBHOOK_SECRET
+                      events: [credentials.exposed]\(rate.map { "\n      rate: \($0)" } ?? "")
+
+                """
+        }
+        return try Registry.parse(yaml + "integrations: []\n", file: "partners.yaml")
+    }
+
+    func options(_ configure: (inout WebhookOptions) -> Void = { _ in }) -> WebhookOptions {
+        var options = WebhookOptions()
+        options.policy = WebhookPolicy(allowInsecureLoopback: true)
+        options.scale = 0.002
+        options.throttleWait = 60
+        options.timeout = 2
+        configure(&options)
+        return options
+    }
+
+    func enqueue(_ registry: Registry, partners: [String], key: String? = nil) async throws -> [QueuedWebhook] {
+        try await fixture.store.syncWebhookEndpoints(registry: registry, keyRing: fixture.ring, resolve: { _ in Self.secret })
+        return try await fixture.store.enqueueWebhooks(
+            event: "credentials.exposed", bodies: partners.map { ($0, Array(#"{"type":"credentials.exposed","data":{"partner":"\#($0)"}}"#.utf8)) },
+            idempotencyKey: key)
+    }
+
+    /// The receiver's log, one entry per request.
+    func requests(_ log: String) throws -> [[String: Any]] {
+        try (String(contentsOfFile: log, encoding: .utf8)).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func aReceiverThatFailsTwiceGetsTheSameIDThreeTimesAndEndsDelivered() async throws {
+        // Given a receiver that answers 500 twice per message id, then 200
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["flaky": "/fail/2"])
+        let queued = try await enqueue(registry, partners: ["flaky"])
+
+        // When the dispatcher runs, waiting for retries (5 s and 5 min, scaled down)
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger)
+        let summary = try await dispatcher.run(waitUpTo: 5)
+
+        // Then the receiver saw three verified requests with one webhook-id and fresh timestamps, and it is delivered
+        let seen = try requests(dir.file("log"))
+        #expect(seen.count == 3)
+        #expect(Set(seen.compactMap { $0["webhook-id"] as? String }) == [queued[0].id])
+        #expect(seen.allSatisfy { $0["verified"] as? Bool == true })
+        #expect(seen.map { $0["status"] as? Int } == [500, 500, 200])
+        #expect(summary.delivered == 1)
+        let status = try await fixture.store.webhookStatus()
+        #expect(status.first?.delivered == 1 && status.first?.pending == 0)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_attempt") == 3)
+    }
+
+    @Test func duringARotationBothSecretsSignAndAfterTheOverlapOnlyTheNewOne() async throws {
+        // Given two receivers: one knows only the old secret, one only the new one
+        let dir = try TemporaryDirectory()
+        let new = StandardWebhooks.SigningSecret.generate()
+        let oldOnly = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("old")])
+        let newOnly = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", new.exposed, "--log", dir.file("new")])
+        var registry = try registry(port: oldOnly.port, paths: ["a": "/ok", "b": "/ok"])
+        registry.partners[1].webhook?.url = "http://127.0.0.1:\(newOnly.port)/ok"
+        _ = try await enqueue(registry, partners: ["a", "b"])
+        _ = try await fixture.store.rotateWebhookSecret(partner: "a", to: new, keyRing: fixture.ring, overlap: 3600)
+        _ = try await fixture.store.rotateWebhookSecret(partner: "b", to: new, keyRing: fixture.ring, overlap: 3600)
+
+        // When messages go out during the overlap, both receivers verify them
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger)
+        _ = try await dispatcher.run()
+        #expect(try requests(dir.file("old")).map { $0["verified"] as? Bool } == [true])
+        #expect(try requests(dir.file("new")).map { $0["verified"] as? Bool } == [true])
+        #expect((try requests(dir.file("old")).first?["webhook-signature"] as? String)?.split(separator: " ").count == 2)
+
+        // And once the overlap has passed, only the new secret signs
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "UPDATE webhook_secret SET expires_at = ? WHERE expires_at IS NOT NULL", arguments: [Date().timeIntervalSince1970 - 1])
+        }
+        _ = try await fixture.store.enqueueWebhooks(event: "credentials.exposed", bodies: [("a", Array("{}".utf8)), ("b", Array("{}".utf8))], idempotencyKey: nil)
+        _ = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
+        #expect(try requests(dir.file("old")).map { $0["verified"] as? Bool } == [true, false])
+        #expect(try requests(dir.file("new")).map { $0["verified"] as? Bool } == [true, true])
+    }
+
+    @Test func goneDisablesTheEndpointAndNothingMoreIsSent() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["gone": "/status/410"])
+        _ = try await enqueue(registry, partners: ["gone"])
+        let told = Told()
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger) { partner, reason in
+            await told.add("\(partner): \(reason)")
+        }
+        let summary = try await dispatcher.run(waitUpTo: 2)
+        #expect(summary.disabledEndpoints == ["gone"] && summary.failed == 1)
+        #expect(await told.messages == ["gone: 410 Gone"])
+        let status = try await fixture.store.webhookStatus()
+        #expect(status.first?.state == "disabled" && status.first?.disabledReason == "410 Gone")
+
+        // A later message for the disabled endpoint is kept, not sent
+        _ = try await fixture.store.enqueueWebhooks(event: "credentials.exposed", bodies: [("gone", Array("{}".utf8))], idempotencyKey: nil)
+        _ = try await dispatcher.run(waitUpTo: 2)
+        #expect(try requests(dir.file("log")).count == 1)
+        #expect(try await fixture.store.webhookStatus().first?.pending == 1)
+    }
+
+    @Test func tooManyRequestsWaitsForRetryAfter() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["busy": "/ratelimit"])
+        _ = try await enqueue(registry, partners: ["busy"])
+        let before = Date().timeIntervalSince1970
+        _ = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
+        let next = try #require(try await fixture.store.nextWebhookAttempt())
+        // The receiver says Retry-After: 2; scaled schedule and throttle floors are far below that.
+        #expect(next - before >= 2 && next - before < 30)
+        // The unscaled floor for a 429 is 60 s.
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options { $0.scale = 1 }, logger: logger)
+        #expect(dispatcher.nextDelay(afterAttempt: 1, throttled: true, retryAfter: nil)! >= 60)
+        #expect(dispatcher.nextDelay(afterAttempt: 1, throttled: false, retryAfter: nil)! <= 6)
+        #expect(dispatcher.nextDelay(afterAttempt: 2, throttled: false, retryAfter: 1e9)! <= 36_000)
+        #expect(dispatcher.nextDelay(afterAttempt: 8, throttled: false, retryAfter: nil) == nil)
+    }
+
+    @Test func sustainedFailureDisablesTheEndpointAndTellsItsSecurityContact() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["down": "/status/503"])
+        _ = try await enqueue(registry, partners: ["down"])
+        let told = Told()
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options { $0.disableAfter = 0.3 },
+                                               logger: logger) { partner, reason in await told.add("\(partner): \(reason)") }
+        _ = try await dispatcher.run(waitUpTo: 3)
+        let status = try #require(try await fixture.store.webhookStatus().first)
+        #expect(status.state == "disabled")
+        #expect(status.disabledReason?.hasPrefix("failing without a success for") == true)
+        #expect(status.pending == 1, "the message is kept for when the endpoint is re-enabled")
+        #expect(await told.messages.count == 1)
+        // Re-enabling makes it due again
+        try await fixture.store.enableWebhookEndpoint(partner: "down")
+        #expect(try await fixture.store.nextWebhookAttempt() != nil)
+    }
+
+    @Test func anIdempotencyKeyCreatesNothingNew() async throws {
+        let registry = try registry(port: 9, paths: ["a": "/ok"])
+        let first = try await enqueue(registry, partners: ["a"], key: "incident-42")
+        let again = try await enqueue(registry, partners: ["a"], key: "incident-42")
+        #expect(first[0].created && !again[0].created && first[0].id == again[0].id)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_message") == 1)
+    }
+
+    @Test func signingSecretsAreSealedAndBoundToTheirPartner() async throws {
+        let registry = try registry(port: 9, paths: ["a": "/ok", "b": "/ok"])
+        _ = try await enqueue(registry, partners: ["a"])
+        for (name, data) in try fixture.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
+            #expect(data.occurrences(of: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == 0, "\(name)")
+        }
+        // Moving partner a's sealed secret to partner b fails closed
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "UPDATE webhook_secret SET sealed = (SELECT sealed FROM webhook_secret WHERE partner_id = 'a') WHERE partner_id = 'b'")
+        }
+        await #expect(throws: SealError.self) { try await fixture.store.signingSecrets(partner: "b", keyRing: fixture.ring) }
+        #expect(try await fixture.store.signingSecrets(partner: "a", keyRing: fixture.ring).count == 1)
+    }
+
+    @Test func aPerEndpointRateSpacesDeliveries() async throws {
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["slow": "/ok"], rate: "10/s")
+        _ = try await enqueue(registry, partners: Array(repeating: "slow", count: 6))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let summary = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
+        #expect(summary.delivered == 6)
+        #expect((clock.now - start) >= .milliseconds(450))
+    }
+}
+
+/// Collects notifications from the dispatcher.
+actor Told {
+    var messages: [String] = []
+    func add(_ message: String) { messages.append(message) }
+}
