@@ -173,6 +173,24 @@ public final class AppDatabase: Sendable {
                 CREATE INDEX webhook_attempt_message ON webhook_attempt(message_id);
                 """)
         }
+        migrator.registerMigration("v4 OAuth grants") { db in
+            try db.execute(sql: """
+                CREATE TABLE oauth_grant (
+                    installation_id TEXT PRIMARY KEY NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    protocol TEXT NOT NULL CHECK (protocol IN ('oauth1', 'oauth2')),
+                    scope TEXT,
+                    site_id TEXT,
+                    site_url TEXT,
+                    expires_at REAL,
+                    generation INTEGER NOT NULL DEFAULT 1 CHECK (generation > 0),
+                    refreshed_at TEXT,
+                    refresh_failures INTEGER NOT NULL DEFAULT 0 CHECK (refresh_failures >= 0),
+                    last_refresh_error TEXT,
+                    refresh_lease_until REAL,
+                    created_at TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -16,6 +16,8 @@ public struct AuditReport: Sendable, Codable {
         public var plaintextClass: Int
         public var exposed: Int
         public var migrated: Int
+        /// Of this integration's installations, the fraction still holding a password or API token (0…1).
+        public var stillOnPasswords: Double
         public var customersAffected: Int
         public var contactsAffected: Int
     }
@@ -96,6 +98,7 @@ extension AppDatabase {
                 id: integration.id, name: integration.name, partner: integration.partner, auth: integration.auth,
                 storage: integration.storage, installations: all.count, plaintextClass: plaintextClass, exposed: exposed.count,
                 migrated: all.filter(\.migrated).count,
+                stillOnPasswords: all.isEmpty ? 0 : Double(plaintextClass) / Double(all.count),
                 customersAffected: Set(exposed.map(\.customer)).count, contactsAffected: Set(exposed.flatMap(\.contacts)).count))
         }
         let partners = registry.partners.map { partner in

@@ -23,10 +23,11 @@ struct Audit: AsyncParsableCommand {
     }
 
     private func print(_ report: AuditReport) {
-        let header = ["INTEGRATION", "PARTNER", "AUTH", "STORAGE", "INSTALLS", "PW/TOKEN", "EXPOSED", "MIGRATED", "CUSTOMERS", "CONTACTS"]
+        let header = ["INTEGRATION", "PARTNER", "AUTH", "STORAGE", "INSTALLS", "PW/TOKEN", "EXPOSED", "MIGRATED", "ON PW", "CUSTOMERS", "CONTACTS"]
         let rows = report.integrations.map {
             [$0.id, $0.partner, $0.auth.rawValue, $0.storage.rawValue, "\($0.installations)", "\($0.plaintextClass)",
-             "\($0.exposed)", "\($0.migrated)", "\($0.customersAffected)", "\($0.contactsAffected)"]
+             "\($0.exposed)", "\($0.migrated)", $0.installations == 0 ? "-" : "\(Int(($0.stillOnPasswords * 100).rounded()))%",
+             "\($0.customersAffected)", "\($0.contactsAffected)"]
         }
         Console.out(Table.render(header: header, rows: rows))
         Console.out("")
@@ -44,18 +45,5 @@ struct Audit: AsyncParsableCommand {
         } else {
             Console.out("No exposed installations (\(t.installations) checked).")
         }
-    }
-}
-
-/// Left-aligned text columns.
-enum Table {
-    static func render(header: [String], rows: [[String]]) -> String {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }

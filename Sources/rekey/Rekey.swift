@@ -29,33 +29,29 @@ struct Rekey: AsyncParsableCommand {
         } catch let error as InputError {
             Console.error(error.description)
             Foundation.exit(2)
-        } catch let error as KeyRingError {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as StoreMissing {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as CampaignNotFound {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as CampaignStateError {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as SMTPConfigurationError {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as WebhookTargetError {
-            Console.error("error: \(error)")
-            Foundation.exit(2)
-        } catch let error as SealError {
-            Console.error("error: \(error)")
-            Foundation.exit(1)
         } catch {
+            if let code = exitCode(presenting: error) {
+                Console.error("error: \(error)")
+                Foundation.exit(code)
+            }
             if exitCode(for: error) == .validationFailure {
                 Console.error(fullMessage(for: error))
                 Foundation.exit(2)
             }
             exit(withError: error)
+        }
+    }
+
+    /// rekey's errors describe themselves; bad input and refused states exit 2, a value that fails to open exits 1.
+    static func exitCode(presenting error: Error) -> Int32? {
+        switch error {
+        case is KeyRingError, is StoreMissing, is CampaignNotFound, is CampaignStateError, is SMTPConfigurationError,
+             is WebhookTargetError:
+            2
+        case is SealError:
+            1
+        default:
+            nil
         }
     }
 }

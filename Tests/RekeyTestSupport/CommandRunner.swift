@@ -18,13 +18,7 @@ public struct CommandResult: Sendable {
 /// Runs a program to completion, capturing its output. Output is read while it runs, so large outputs don't block.
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                        directory: String? = nil, stdin: String? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let process = makeProcess(executable, arguments, environment: environment, directory: directory)
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -59,13 +53,7 @@ final class OutputCollector: @unchecked Sendable {
 /// Starts a program in the background with its output discarded (or sent to files); the caller waits or kills it.
 public func launchProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                           directory: String? = nil, stdout: String? = nil, stderr: String? = nil) throws -> Process {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let process = makeProcess(executable, arguments, environment: environment, directory: directory)
     func sink(_ path: String?) -> FileHandle {
         guard let path, FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             return FileHandle.nullDevice
@@ -76,5 +64,17 @@ public func launchProcess(_ executable: String, _ arguments: [String], environme
     process.standardError = sink(stderr)
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    return process
+}
+
+/// A process with this environment added to the test's own, in `directory`.
+func makeProcess(_ executable: String, _ arguments: [String], environment: [String: String], directory: String?) -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     return process
 }

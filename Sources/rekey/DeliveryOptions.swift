@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RekeyKit
+
+/// Options shared by `campaign send` and `campaign resume`.
+struct DeliveryOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("SMTP server: smtp://[user[:pass]@]host[:port] (STARTTLS required unless loopback) or smtps://… (env REKEY_SMTP_URL; the password may come from REKEY_SMTP_PASSWORD). Without one, messages go to the outbox folder.", valueName: "url"))
+    var smtp: String?
+
+    @Option(help: ArgumentHelp("A PEM file of CA certificates to trust for the SMTP server.", valueName: "file"))
+    var smtpCa: String?
+
+    @Option(help: ArgumentHelp("Where messages go when no SMTP server is configured.", valueName: "dir"))
+    var outbox = "outbox"
+
+    @Option(help: "Messages in flight at once (SMTP connections).") var concurrency = 8
+
+    @Option(help: ArgumentHelp("At most this many messages per second, e.g. 50 or 50/s.", valueName: "rate"))
+    var rate: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait before the first retry of a transient failure; doubles each time (±20 % jitter).", valueName: "seconds"))
+    var retryBase: Double = 60
+
+    @Option(help: "Attempts per recipient before a transient failure becomes final.") var maxAttempts = 8
+
+    @Option(help: ArgumentHelp("Keep running while a retry falls due within this many seconds.", valueName: "seconds"))
+    var waitRetries: Double = 120
+
+    @Option(help: ArgumentHelp("Seconds one attempt may take, from connecting to the final reply.", valueName: "seconds"))
+    var timeout: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
+    var progressInterval: Double = 5
+
+    var smtpURL: String? { smtp ?? ProcessInfo.processInfo.environment["REKEY_SMTP_URL"] }
+
+    func validate() throws {
+        guard concurrency > 0 && concurrency <= 256 else { throw ValidationError("--concurrency must be between 1 and 256") }
+        guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be positive") }
+        guard retryBase >= 0, waitRetries >= 0, timeout > 0 else { throw ValidationError("durations must not be negative") }
+        if let rate, parsedRate(rate) == nil { throw ValidationError("--rate takes a number per second, such as 50 or 50/s") }
+        if let url = smtpURL {
+            do { _ = try SMTPConfiguration(url: url) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    func parsedRate(_ text: String) -> Double? {
+        let number = text.hasSuffix("/s") ? String(text.dropLast(2)) : text
+        return Double(number).flatMap { $0 > 0 ? $0 : nil }
+    }
+
+    func sendOptions() -> SendOptions {
+        var options = SendOptions()
+        options.concurrency = concurrency
+        options.rate = rate.flatMap(parsedRate)
+        options.retry = RetryPolicy(base: retryBase, maximum: max(retryBase, 3600), maxAttempts: maxAttempts)
+        options.waitForRetries = waitRetries
+        return options
+    }
+
+    func transport() throws -> any MailTransport {
+        try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
+    }
+
+    /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.
+    static func defaultTransport() throws -> any MailTransport {
+        let environment = ProcessInfo.processInfo.environment
+        return try transport(url: environment["REKEY_SMTP_URL"], ca: environment["REKEY_SMTP_CA"], outbox: "outbox", timeout: 60, connections: 2)
+    }
+
+    static func transport(url: String?, ca: String?, outbox: String, timeout: Double, connections: Int) throws -> any MailTransport {
+        guard let url else {
+            Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(outbox)/ as .eml")
+            return OutboxTransport(directory: outbox)
+        }
+        var configuration = try SMTPConfiguration(url: url, password: ProcessInfo.processInfo.environment["REKEY_SMTP_PASSWORD"])
+        configuration.caFile = ca
+        configuration.timeout = timeout
+        return try SMTPTransport(configuration, connections: connections)
+    }
+}
