@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RekeyKit", targets: ["RekeyKit"]),
         .library(name: "Curl", targets: ["Curl"]),
         .library(name: "Mail", targets: ["Mail"]),
+        .library(name: "OAuth", targets: ["OAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -23,13 +24,15 @@ let package = Package(
         // libcrypto (OpenSSL 3) for AES-256-GCM, HMAC, digests, RSA and random bytes.
         .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // A standalone OAuth 1.0a and 2.0 client: signing, PKCE, flows, loopback redirects, token management.
+        .target(name: "OAuth", dependencies: ["Curl", "OpenSSLCrypto"]),
         // MIME composition for email: no dependencies, tested against the RFCs and Python's email parser.
         .target(name: "Mail"),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"]),
         .target(
             name: "RekeyKit",
             dependencies: [
-                "Curl", "Mail", "OpenSSLCrypto",
+                "Curl", "Mail", "OAuth", "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -48,6 +51,7 @@ let package = Package(
         .target(name: "RekeyTestSupport", path: "Tests/RekeyTestSupport"),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "RekeyTestSupport"]),
         .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
+        .testTarget(name: "OAuthTests", dependencies: ["OAuth", "RekeyTestSupport"]),
         .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "RekeyTestSupport"]),
     ],

@@ -53,29 +53,9 @@ func resolveSecretReference(_ reference: SecretReference) -> String? {
     }
 }
 
-/// Builds a dispatcher whose disabled endpoints are reported by email to the partner's security contact.
-func makeDispatcher(options: GlobalOptions, delivery: WebhookDeliveryOptions, store: AppDatabase, keyRing: KeyRing,
-                    registry: Registry, logger: Logger) throws -> WebhookDispatcher {
-    let templates = options.templates
-    return try WebhookDispatcher(store: store, keyRing: keyRing, options: delivery.webhookOptions, logger: logger) { partnerID, reason in
-        guard let partner = registry.partner(partnerID), let contact = partner.securityContact else { return }
-        do {
-            let template = try EmailTemplate.load(named: "webhook-endpoint-disabled", from: templates)
-            let draft = try await store.draftCampaign(
-                name: "webhook endpoint disabled: \(partnerID)", template: template,
-                audience: .recipients([AudienceRecipient(email: contact.email, name: contact.name, variables: [
-                    "partner_name": partner.name, "endpoint_url": partner.webhook?.url ?? "", "reason": reason,
-                ])]), registry: registry)
-            let transport = try DeliveryOptions.defaultTransport()
-            var sendOptions = SendOptions()
-            sendOptions.waitForRetries = 0
-            let summary = try await CampaignSender(store: store, template: template, transport: transport, options: sendOptions, logger: logger)
-                .send(campaign: draft.campaign)
-            logger.notice("told the partner's security contact that its webhook endpoint is disabled", metadata: [
-                "partner": "\(partnerID)", "contact": "\(contact.email)", "campaign": "\(draft.campaign)", "sent": "\(summary.sent)",
-            ])
-        } catch {
-            logger.error("could not email the partner's security contact", metadata: ["partner": "\(partnerID)", "error": "\(error)"])
-        }
-    }
+/// The worker loop for these options: mail goes through `REKEY_SMTP_URL`, or to `./outbox` without it.
+func makeWorkerLoop(options: GlobalOptions, delivery: WebhookDeliveryOptions, store: AppDatabase, keyRing: KeyRing,
+                    registry: Registry, logger: Logger) throws -> WorkerLoop {
+    try WorkerLoop(store: store, keyRing: keyRing, registry: registry, templates: options.templates,
+                   webhookOptions: delivery.webhookOptions, logger: logger, mailTransport: { try DeliveryOptions.defaultTransport() })
 }

@@ -81,8 +81,8 @@ struct WebhooksSend: AsyncParsableCommand {
         try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
 
         let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
-        let dispatcher = try makeDispatcher(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
-        let summary = try await dispatcher.run(only: Set(queued.map(\.id)), waitUpTo: wait)
+        let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
+        let summary = try await worker.webhooks.run(only: Set(queued.map(\.id)), waitUpTo: wait)
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {
             try Console.json(Result(event: event, messages: queued, delivery: summary))

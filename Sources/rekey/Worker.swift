@@ -4,7 +4,7 @@ import RekeyKit
 
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run due work: webhook retries and deferred campaign recipients. Safe to kill and restart.",
+        abstract: "Run due work: webhook retries, deferred campaign recipients, OAuth token refreshes. Safe to kill and restart.",
         discussion: "Mail goes through REKEY_SMTP_URL (or to ./outbox without it).")
 
     @OptionGroup var options: GlobalOptions
@@ -13,11 +13,6 @@ struct Worker: AsyncParsableCommand {
     @Flag(help: "Keep going until nothing is pending, then exit.") var untilIdle = false
     @Option(help: ArgumentHelp("Longest sleep between passes.", valueName: "seconds")) var interval = 30.0
     @Flag(help: "Print each pass as JSON.") var json = false
-
-    struct Pass: Encodable {
-        var webhooks: WebhookRunSummary
-        var campaigns: [SendSummary]
-    }
 
     func validate() throws {
         guard interval > 0 else { throw ValidationError("--interval must be positive") }
@@ -30,31 +25,20 @@ struct Worker: AsyncParsableCommand {
         let logger = options.makeLogger()
         let store = try options.openStore(logger: logger)
         try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
-        let dispatcher = try makeDispatcher(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
-        var transport: (any MailTransport)?
-        while true {
-            let webhooks = try await dispatcher.run()
-            var campaigns: [SendSummary] = []
-            for id in try await store.campaignsWithDueRetries() {
-                let campaign = try await store.campaign(id)
-                let template = try EmailTemplate.load(named: campaign.template, from: options.templates)
-                if transport == nil { transport = try DeliveryOptions.defaultTransport() }
-                var sendOptions = SendOptions()
-                sendOptions.waitForRetries = 0
-                campaigns.append(try await CampaignSender(store: store, template: template, transport: transport!, options: sendOptions, logger: logger)
-                    .send(campaign: id))
-            }
+        let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
+        let json = self.json
+        let report: @Sendable (WorkerPass) throws -> Void = { pass in
             if json {
-                try Console.json(Pass(webhooks: webhooks, campaigns: campaigns))
-            } else if webhooks.attempted > 0 || !campaigns.isEmpty {
-                Console.error("worker: webhooks delivered \(webhooks.delivered), retrying \(webhooks.retrying), failed \(webhooks.failed); "
-                    + "campaign passes \(campaigns.count)")
+                try Console.json(pass)
+            } else if pass.didWork {
+                Console.error("worker: webhooks delivered \(pass.webhooks.delivered), retrying \(pass.webhooks.retrying), "
+                    + "failed \(pass.webhooks.failed); campaign passes \(pass.campaigns.count); tokens refreshed \(pass.tokensRefreshed)")
             }
-            if once { break }
-            let next = [try await store.nextWebhookDue(), try await store.nextCampaignRetry()].compactMap { $0 }.min()
-            if untilIdle && next == nil { break }
-            let wait = min(interval, max(0.05, (next ?? .infinity) - Date().timeIntervalSince1970))
-            try await Task.sleep(for: .seconds(wait))
+        }
+        if once {
+            try report(try await worker.pass())
+        } else {
+            try await worker.run(interval: interval, untilIdle: untilIdle, onPass: report)
         }
     }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+
+/// What one pass of the worker did.
+public struct WorkerPass: Sendable, Codable {
+    public var webhooks: WebhookRunSummary
+    public var campaigns: [SendSummary]
+    public var tokensRefreshed: Int
+    public var refreshFailures: Int
+
+    public var didWork: Bool { webhooks.attempted > 0 || !campaigns.isEmpty || tokensRefreshed + refreshFailures > 0 }
+}
+
+/// The due work that `rekey worker` and `rekey serve` run: webhook retries, deferred campaign recipients,
+/// and OAuth token refreshes. Each pass is safe to interrupt; the store says what is still due.
+public final class WorkerLoop: Sendable {
+    let store: AppDatabase
+    let keyRing: KeyRing
+    let registry: Registry
+    let templates: String
+    let logger: Logger
+    let dispatcher: WebhookDispatcher
+    let mailTransport: @Sendable () throws -> any MailTransport
+    let refresher: (@Sendable () async throws -> (refreshed: Int, failed: Int))?
+
+    /// - Parameters:
+    ///   - mailTransport: makes the transport for campaign retries and notices (called when first needed).
+    ///   - refresher: refreshes OAuth tokens that are due, when the caller supports it.
+    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, templates: String, webhookOptions: WebhookOptions,
+                logger: Logger, mailTransport: @escaping @Sendable () throws -> any MailTransport,
+                refresher: (@Sendable () async throws -> (refreshed: Int, failed: Int))? = nil) throws {
+        self.store = store
+        self.keyRing = keyRing
+        self.registry = registry
+        self.templates = templates
+        self.logger = logger
+        self.mailTransport = mailTransport
+        self.refresher = refresher
+        let notifier = PartnerNotifier(store: store, registry: registry, templates: templates, logger: logger, transport: mailTransport)
+        self.dispatcher = try WebhookDispatcher(store: store, keyRing: keyRing, options: webhookOptions, logger: logger) { partner, reason in
+            await notifier.endpointDisabled(partner: partner, reason: reason)
+        }
+    }
+
+    /// The dispatcher, for commands that deliver specific messages right away.
+    public var webhooks: WebhookDispatcher { dispatcher }
+
+    /// Runs everything due now, once.
+    public func pass() async throws -> WorkerPass {
+        let webhooks = try await dispatcher.run()
+        var campaigns: [SendSummary] = []
+        for id in try await store.campaignsWithDueRetries() {
+            let campaign = try await store.campaign(id)
+            let template = try EmailTemplate.load(named: campaign.template, from: templates)
+            var options = SendOptions()
+            options.waitForRetries = 0
+            campaigns.append(try await CampaignSender(store: store, template: template, transport: try mailTransport(), options: options,
+                                                      logger: logger).send(campaign: id))
+        }
+        let refresh = try await refresher?() ?? (refreshed: 0, failed: 0)
+        return WorkerPass(webhooks: webhooks, campaigns: campaigns, tokensRefreshed: refresh.refreshed, refreshFailures: refresh.failed)
+    }
+
+    /// When the next piece of work falls due, as seconds since 1970; nil when nothing is pending.
+    public func nextDue() async throws -> Double? {
+        [try await store.nextWebhookDue(), try await store.nextCampaignRetry()].compactMap { $0 }.min()
+    }
+
+    /// Passes until cancelled (or, with `untilIdle`, until nothing is pending), sleeping until the next due
+    /// work but never longer than `interval`.
+    public func run(interval: Double, untilIdle: Bool = false, onPass: @Sendable (WorkerPass) throws -> Void = { _ in }) async throws {
+        while !Task.isCancelled {
+            try onPass(try await pass())
+            let next = try await nextDue()
+            if untilIdle && next == nil { return }
+            let wait = min(interval, max(0.05, (next ?? .infinity) - Date().timeIntervalSince1970))
+            try await Task.sleep(for: .seconds(wait))
+        }
+    }
+}
+
+/// Emails a partner's security contact when rekey stops sending to its webhook endpoint, through a
+/// one-recipient campaign (so the notice is tracked like every other message).
+struct PartnerNotifier: Sendable {
+    let store: AppDatabase
+    let registry: Registry
+    let templates: String
+    let logger: Logger
+    let transport: @Sendable () throws -> any MailTransport
+
+    func endpointDisabled(partner partnerID: String, reason: String) async {
+        guard let partner = registry.partner(partnerID), let contact = partner.securityContact else { return }
+        do {
+            let template = try EmailTemplate.load(named: "webhook-endpoint-disabled", from: templates)
+            let draft = try await store.draftCampaign(
+                name: "webhook endpoint disabled: \(partnerID)", template: template,
+                audience: .recipients([AudienceRecipient(email: contact.email, name: contact.name, variables: [
+                    "partner_name": partner.name, "endpoint_url": partner.webhook?.url ?? "", "reason": reason,
+                ])]), registry: registry)
+            var options = SendOptions()
+            options.waitForRetries = 0
+            let summary = try await CampaignSender(store: store, template: template, transport: try transport(), options: options, logger: logger)
+                .send(campaign: draft.campaign)
+            logger.notice("told the partner's security contact that its webhook endpoint is disabled", metadata: [
+                "partner": "\(partnerID)", "contact": "\(contact.email)", "campaign": "\(draft.campaign)", "sent": "\(summary.sent)",
+            ])
+        } catch {
+            logger.error("could not email the partner's security contact", metadata: ["partner": "\(partnerID)", "error": "\(error)"])
+        }
+    }
+}
