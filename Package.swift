@@ -52,8 +52,8 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "RekeyTestSupport"]),
         .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "RekeyTestSupport"]),
-        .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "RekeyTestSupport"]),
+        .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "Curl", "OAuth", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "Curl", "RekeyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

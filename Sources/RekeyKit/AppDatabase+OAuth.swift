@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// An installation, as `reconnect` and token upkeep need it.
-public struct InstallationRecord: Sendable {
+public struct InstallationRecord: Sendable, Codable {
     public var id: String
     public var integration: String
     public var customer: String
@@ -55,6 +55,17 @@ extension AppDatabase {
         public static let access = "oauth.access_token"
         public static let refresh = "oauth.refresh_token"
         public static let secret = "oauth.token_secret"
+    }
+
+    /// Installations, optionally of one integration, by integration then customer.
+    public func installations(integration: String? = nil) async throws -> [InstallationRecord] {
+        let ids = try await writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM installation WHERE ? IS NULL OR integration_id = ? ORDER BY integration_id, customer",
+                                arguments: [integration, integration])
+        }
+        var list: [InstallationRecord] = []
+        for id in ids { if let record = try await installation(id) { list.append(record) } }
+        return list
     }
 
     public func installation(_ id: String) async throws -> InstallationRecord? {

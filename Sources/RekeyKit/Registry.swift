@@ -108,7 +108,8 @@ public struct OAuth2Target: Sendable {
     public var tokenParams: [String: String]
     public var revocationURL: String?
     public var introspectionURL: String?
-    public var metadataURL: String?
+    /// The authorization server's issuer: its RFC 8414 metadata is fetched and `iss` checked (RFC 9207).
+    public var issuer: String?
     public var deviceAuthorizationURL: String?
     public var accessibleResourcesURL: String?
     public var refreshTokenRotation: Bool

@@ -179,7 +179,7 @@ final class RegistryParser {
     private func oauth2(_ node: Node, config: Set<String>) -> OAuth2Target? {
         guard let f = fields(node, context: "oauth2", allowed: [
             "authorization_url", "token_url", "scopes", "scope_separator", "authorization_params", "token_params",
-            "revocation_url", "introspection_url", "metadata_url", "device_authorization_url", "accessible_resources_url",
+            "revocation_url", "introspection_url", "issuer", "device_authorization_url", "accessible_resources_url",
             "refresh_token_rotation", "client_id", "client_secret",
         ], templates: config) else { return nil }
         let authorization = f.url("authorization_url", required: true)
@@ -192,7 +192,7 @@ final class RegistryParser {
             authorizationURL: authorization ?? "", tokenURL: token ?? "", scopes: scopes, scopeSeparator: separator,
             authorizationParams: authorizationParams, tokenParams: tokenParams,
             revocationURL: f.url("revocation_url"), introspectionURL: f.url("introspection_url"),
-            metadataURL: f.url("metadata_url"), deviceAuthorizationURL: f.url("device_authorization_url"),
+            issuer: f.url("issuer"), deviceAuthorizationURL: f.url("device_authorization_url"),
             accessibleResourcesURL: f.url("accessible_resources_url"),
             refreshTokenRotation: f.bool("refresh_token_rotation") ?? false,
             clientID: f.secretReference("client_id", required: true) ?? SecretReference("env:UNSET")!,

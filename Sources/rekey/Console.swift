@@ -2,8 +2,9 @@ import Foundation
 
 /// Where the command line writes: results to stdout, diagnostics and progress to stderr.
 enum Console {
+    /// A line on stdout, flushed at once (another program may be waiting for it, such as an authorization URL).
     static func out(_ text: String) {
-        print(text)
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
     static func error(_ text: String) {

@@ -38,14 +38,14 @@ import Testing
         let rekey = try Rekey()
         let mail = try TemporaryDirectory()
         let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path])
-        try rekey("init")
+        try await rekey("init")
         let people = try writeAudience(rekey, count: 1000)
 
         // When the campaign is drafted and sent through the binary
-        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
         #expect(draft.status == 0, "\(draft.stderr)")
         let id = try #require(try draft.json()["campaign"] as? Int)
-        let send = try rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
+        let send = try await rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
         #expect(send.status == 0, "\(send.stderr)")
         #expect(try send.json()["sent"] as? Int == 1000)
         #expect(send.stderr.contains("progress:"))
@@ -58,7 +58,7 @@ import Testing
 
         // And each message parses with Python's email package to the intended subject, names, text and HTML
         let files = (1...1000).map { mail.file("\($0).eml") }
-        let parsed = try runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path] + files)
+        let parsed = try await runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path] + files)
         #expect(parsed.status == 0, "\(parsed.stderr)")
         let messages = try #require(try JSONSerialization.jsonObject(with: Data(parsed.stdout.utf8)) as? [[String: Any]])
         let byAddress = Dictionary(uniqueKeysWithValues: people.map { ($0.email, $0.name) })
@@ -81,7 +81,7 @@ import Testing
         #expect(checked == 1000)
 
         // And status agrees
-        let status = try rekey("campaign", "status", "\(id)", "--json")
+        let status = try await rekey("campaign", "status", "\(id)", "--json")
         let counts = try #require(try status.json()["counts"] as? [String: Int])
         #expect(counts["sent"] == 1000)
         #expect(try status.json()["rate"] as? Double ?? 0 > 0)
@@ -92,9 +92,9 @@ import Testing
         let rekey = try Rekey()
         let mail = try TemporaryDirectory()
         let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path, "--count-only"])
-        try rekey("init")
+        try await rekey("init")
         let people = try writeAudience(rekey, count: 20_000)
-        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv", "--json")
         let id = Int64(try #require(try draft.json()["campaign"] as? Int))
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let store = try AppDatabase(path: rekey.dir.file("rekey.sqlite"), logger: logger)
@@ -116,7 +116,7 @@ import Testing
             inFlightAtKills += status.counts["sending"] ?? 0
             #expect(status.counts["sent"] ?? 0 >= target)
         }
-        let resume = try rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
+        let resume = try await rekey("campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--json")
         #expect(resume.status == 0, "\(resume.stderr)")
 
         // Then every recipient got the message, the store says so, and duplicates are at most the
@@ -135,29 +135,29 @@ import Testing
 
     @Test func aBadAudienceExitsTwoNamesThePlaceAndSendsNothing() async throws {
         let rekey = try Rekey()
-        try rekey("init")
+        try await rekey("init")
         try rekey.dir.write("bad.csv", """
             email,name,customer,integration_name,incident_date,exposed_fields
             good@c.example,Good,Acme,Jira Server,2026-11-28,password
             bad@,Bad,Acme,Jira Server,2026-11-28,password
             """)
-        let draft = try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "bad.csv")
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "bad.csv")
         #expect(draft.status == 2)
         #expect(draft.stderr.contains("bad.csv:3:1: error: recipient 'bad@' is not a valid email address"))
-        let list = try rekey("campaign", "list", "--json")
+        let list = try await rekey("campaign", "list", "--json")
         #expect(list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || list.stdout.contains("[]"))
     }
 
     @Test func withoutAnSMTPServerMessagesGoToTheOutboxAndItSaysSo() async throws {
         let rekey = try Rekey()
-        try rekey("init")
+        try await rekey("init")
         _ = try writeAudience(rekey, count: 5)
-        try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
-        let preview = try rekey("campaign", "preview", "1", "--json")
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        let preview = try await rekey("campaign", "preview", "1", "--json")
         #expect(preview.status == 0)
         let eml = try #require(try preview.json()["eml"] as? String)
         #expect(FileManager.default.fileExists(atPath: rekey.dir.file(eml)) || FileManager.default.fileExists(atPath: eml))
-        let send = try rekey("campaign", "send", "1")
+        let send = try await rekey("campaign", "send", "1")
         #expect(send.status == 0)
         #expect(send.stderr.contains("no SMTP server configured"))
         let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
@@ -170,21 +170,21 @@ import Testing
         let server = try await TestServer.start(script: "smtp_server.py", arguments: [
             "--store", mail.path, "--auth", "mailer:CANARY-pw-8d7f", "--auth-allow-plaintext",
         ])
-        try rekey("init")
+        try await rekey("init")
         _ = try writeAudience(rekey, count: 3)
-        try rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
-        let send = try rekey("campaign", "send", "1", "--smtp", "smtp://mailer:CANARY-pw-8d7f@127.0.0.1:\(server.port)",
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        let send = try await rekey("campaign", "send", "1", "--smtp", "smtp://mailer:CANARY-pw-8d7f@127.0.0.1:\(server.port)",
                              "--log-level", "trace", "--json")
         #expect(send.status == 0, "\(send.stderr)")
         #expect(try send.json()["destination"] as? String == "smtp://mailer@127.0.0.1:\(server.port)")
-        let status = try rekey("campaign", "status", "1", "--json")
+        let status = try await rekey("campaign", "status", "1", "--json")
         for output in [send.stdout, send.stderr, status.stdout, status.stderr] {
             #expect(!output.contains("CANARY-pw-8d7f"))
         }
         for (name, data) in try rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
             #expect(data.occurrences(of: "CANARY-pw-8d7f") == 0, "\(name)")
         }
-        let wrong = try rekey("campaign", "send", "1", "--smtp", "ftp://mailer:CANARY-pw-8d7f@127.0.0.1:1")
+        let wrong = try await rekey("campaign", "send", "1", "--smtp", "ftp://mailer:CANARY-pw-8d7f@127.0.0.1:1")
         #expect(wrong.status == 2)
         #expect(!wrong.stderr.contains("CANARY-pw-8d7f"))
     }

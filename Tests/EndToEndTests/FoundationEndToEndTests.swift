@@ -4,28 +4,28 @@ import Testing
 
 /// The built binary, end to end: init, registry check, import, audit, keys and log, with exit codes and --json.
 @Suite struct FoundationEndToEndTests {
-    @Test func initCheckImportAuditWithExitCodesAndJSON() throws {
+    @Test func initCheckImportAuditWithExitCodesAndJSON() async throws {
         let rekey = try Rekey()
 
         // init creates the store and a 0600 key ring, and is idempotent
-        let first = try rekey("init", "--json")
+        let first = try await rekey("init", "--json")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try first.json()["key_ring_created"] as? Bool == true)
         let mode = try FileManager.default.attributesOfItem(atPath: rekey.dir.file("rekey.keys"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
-        let again = try rekey("init", "--json")
+        let again = try await rekey("init", "--json")
         #expect(again.status == 0)
         #expect(try again.json()["key_ring_created"] as? Bool == false)
         #expect(try again.json()["store_created"] as? Bool == false)
 
         // registry check passes on the shipped registry
-        let check = try rekey("registry", "check", "--json")
+        let check = try await rekey("registry", "check", "--json")
         #expect(check.status == 0)
         #expect(try check.json()["ok"] as? Bool == true)
         #expect(try check.json()["integrations"] as? Int == 6)
 
         // an empty store audits clean: exit 0
-        let clean = try rekey("audit", "--json")
+        let clean = try await rekey("audit", "--json")
         #expect(clean.status == 0, "\(clean.stderr)")
 
         // import plaintext-class installations
@@ -35,13 +35,13 @@ import Testing
             {"customer": "Acme", "integration": "pagerduty", "contacts": ["it@acme.example"], "config": {"subdomain": "acme"}, "secrets": {"api_key": "\(canaries[1])"}}
             {"customer": "Globex", "integration": "jira-server", "contacts": ["ops@globex.example"], "config": {"base_url": "https://jira.globex.example", "username": "svc"}, "secrets": {"password": "\(canaries[2])"}}
             """)
-        let imported = try rekey("installations", "import", "installations.jsonl", "--json")
+        let imported = try await rekey("installations", "import", "installations.jsonl", "--json")
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try imported.json()["created"] as? Int == 3)
         #expect(try imported.json()["secrets_sealed"] as? Int == 3)
 
         // audit now finds exposure: exit 1, with per-integration and per-partner counts
-        let audit = try rekey("audit", "--json")
+        let audit = try await rekey("audit", "--json")
         #expect(audit.status == 1)
         let report = try audit.json()
         let totals = try #require(report["totals"] as? [String: Any])
@@ -57,18 +57,18 @@ import Testing
         #expect(partners.first { $0["id"] as? String == "atlassian" }?["exposed"] as? Int == 2)
 
         // the human report says the same
-        let text = try rekey("audit")
+        let text = try await rekey("audit")
         #expect(text.status == 1)
         #expect(text.stdout.contains("EXPOSED: 3 of 3 installations"))
 
         // keys: rotate, rewrap, status; log verify
-        #expect(try rekey("keys", "rotate").status == 0)
-        let rewrap = try rekey("keys", "rewrap", "--json")
+        #expect(try await rekey("keys", "rotate").status == 0)
+        let rewrap = try await rekey("keys", "rewrap", "--json")
         #expect(try rewrap.json()["rewrapped"] as? Int == 3)
-        let status = try rekey("keys", "status", "--json")
+        let status = try await rekey("keys", "status", "--json")
         let keys = try #require(try status.json()["keys"] as? [[String: Any]])
         #expect(keys.map { $0["values"] as? Int } == [0, 3])
-        let log = try rekey("log", "verify", "--json")
+        let log = try await rekey("log", "verify", "--json")
         #expect(log.status == 0)
         #expect(try log.json()["entries"] as? Int == 4)
 
@@ -82,24 +82,24 @@ import Testing
         }
     }
 
-    @Test func aBadImportExitsTwoNamesTheLineAndImportsNothing() throws {
+    @Test func aBadImportExitsTwoNamesTheLineAndImportsNothing() async throws {
         let rekey = try Rekey()
-        try rekey("init")
+        try await rekey("init")
         try rekey.dir.write("bad.csv", """
             customer,integration,contacts,config.subdomain,secret.api_key
             Acme,pagerduty,a@acme.example,acme,CANARY-good-row
             Globex,pagerduty,nobody,globex,CANARY-bad-row
             """)
-        let result = try rekey("installations", "import", "bad.csv")
+        let result = try await rekey("installations", "import", "bad.csv")
         #expect(result.status == 2)
         #expect(result.stderr.contains("bad.csv:3:18: error: customer 'Globex': 'nobody' is not an email address"))
         #expect(!result.stderr.contains("CANARY") && !result.stdout.contains("CANARY"))
-        let audit = try rekey("audit", "--json")
+        let audit = try await rekey("audit", "--json")
         #expect(audit.status == 0)
         #expect((try audit.json()["totals"] as? [String: Any])?["installations"] as? Int == 0)
     }
 
-    @Test func aBrokenRegistryExitsTwoWithFileLineAndColumn() throws {
+    @Test func aBrokenRegistryExitsTwoWithFileLineAndColumn() async throws {
         let rekey = try Rekey()
         try rekey.dir.write("partners.yaml", """
             version: 1
@@ -115,39 +115,39 @@ import Testing
                 storage: plain
                 secrets: [token]
             """)
-        let result = try rekey("registry", "check")
+        let result = try await rekey("registry", "check")
         #expect(result.status == 2)
         #expect(result.stderr.contains("partners.yaml:11:14: error: 'storage' in integration must be one of: plaintext, encrypted, none; found 'plain'"))
-        let json = try rekey("registry", "check", "--json")
+        let json = try await rekey("registry", "check", "--json")
         #expect(json.status == 2)
         let errors = try #require(try json.json()["errors"] as? [[String: Any]])
         #expect(errors.first?["line"] as? Int == 11)
         #expect(errors.first?["column"] as? Int == 14)
     }
 
-    @Test func aLooseKeyRingStopsEveryCommand() throws {
+    @Test func aLooseKeyRingStopsEveryCommand() async throws {
         let rekey = try Rekey()
-        try rekey("init")
+        try await rekey("init")
         chmod(rekey.dir.file("rekey.keys"), 0o644)
         for command in [["audit"], ["keys", "status"], ["init"]] {
-            let result = try runProcess(Paths.rekeyBinary, command, directory: rekey.dir.path)
+            let result = try await runProcess(Paths.rekeyBinary, command, directory: rekey.dir.path)
             #expect(result.status == 2, "\(command)")
             #expect(result.stderr.contains("mode 644"), "\(command): \(result.stderr)")
         }
     }
 
-    @Test func commandsBeforeInitSaySo() throws {
+    @Test func commandsBeforeInitSaySo() async throws {
         let rekey = try Rekey()
-        let result = try rekey("audit")
+        let result = try await rekey("audit")
         #expect(result.status == 2)
         #expect(result.stderr.contains("rekey init"))
     }
 
-    @Test func badArgumentsExitTwo() throws {
+    @Test func badArgumentsExitTwo() async throws {
         let rekey = try Rekey()
-        #expect(try rekey("keys", "rewrap", "--batch-size", "0").status == 2)
-        #expect(try rekey("no-such-command").status == 2)
-        let help = try rekey("--help")
+        #expect(try await rekey("keys", "rewrap", "--batch-size", "0").status == 2)
+        #expect(try await rekey("no-such-command").status == 2)
+        let help = try await rekey("--help")
         #expect(help.status == 0 && help.stdout.contains("installations"))
     }
 }

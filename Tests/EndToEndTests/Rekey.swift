@@ -11,8 +11,8 @@ struct Rekey {
     }
 
     @discardableResult
-    func callAsFunction(_ arguments: String..., environment: [String: String] = [:]) throws -> CommandResult {
-        try runProcess(Paths.rekeyBinary, arguments, environment: environment.merging([
+    func callAsFunction(_ arguments: String..., environment: [String: String] = [:]) async throws -> CommandResult {
+        try await runProcess(Paths.rekeyBinary, arguments, environment: environment.merging([
             "REKEY_LOG_LEVEL": "info",
             "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path,
         ]) { a, _ in a },

@@ -35,17 +35,17 @@ import Testing
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
         try writeRegistry(rekey, endpoints: [("acme", "\(receiver.baseURL)/ok"), ("flaky", "\(receiver.baseURL)/fail/2")])
         let env = ["PARTNER_WEBHOOK_SECRET": Self.secret]
-        try rekey("init")
+        try await rekey("init")
 
         // send: acme is delivered at once; flaky fails its first attempt and stays pending
-        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--data", #"{"incident_id": "INC-7", "note": "line\nbreak \"quoted\""}"#,
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--data", #"{"incident_id": "INC-7", "note": "line\nbreak \"quoted\""}"#,
                              "--allow-insecure-loopback", "--retry-scale", "0.002", "--json", environment: env)
         #expect(send.status == 1, "\(send.stderr)")
         let messages = try #require(try send.json()["messages"] as? [[String: Any]])
         #expect(messages.count == 2)
 
         // the worker delivers the retries
-        let worker = try rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.002", environment: env)
+        let worker = try await rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.002", environment: env)
         #expect(worker.status == 0, "\(worker.stderr)")
         let seen = try requests(logs.file("log"))
         #expect(seen.count == 4)
@@ -62,11 +62,11 @@ import Testing
         #expect((data["details"] as? [String: Any])?["note"] as? String == "line\nbreak \"quoted\"")
 
         // status reports both delivered; the same idempotency key twice creates nothing new
-        let status = try rekey("webhooks", "status", "--json")
+        let status = try await rekey("webhooks", "status", "--json")
         let endpoints = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         #expect(endpoints.map { $0["delivered"] as? Int } == [1, 1])
         for _ in 0..<2 {
-            #expect(try rekey("webhooks", "send", "--event", "incident.resolved", "--partner", "acme", "--idempotency-key", "INC-7-resolved",
+            #expect(try await rekey("webhooks", "send", "--event", "incident.resolved", "--partner", "acme", "--idempotency-key", "INC-7-resolved",
                               "--allow-insecure-loopback", environment: env).status == 0)
         }
         #expect(try requests(logs.file("log")).filter { ($0["body"] as? String)?.contains("incident.resolved") == true }.count == 1)
@@ -80,23 +80,23 @@ import Testing
         }
     }
 
-    @Test func anSSRFAttemptIsRefusedWithAClearErrorAndNothingIsQueued() throws {
+    @Test func anSSRFAttemptIsRefusedWithAClearErrorAndNothingIsQueued() async throws {
         let rekey = try Rekey()
         try writeRegistry(rekey, endpoints: [("internal", "https://10.0.0.1/hook"), ("metadata", "https://169.254.169.254/latest")])
-        try rekey("init")
-        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+        try await rekey("init")
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
         #expect(send.status == 2)
         #expect(send.stderr.contains("partners.yaml:7:12: error: partner 'internal': webhook URL https://10.0.0.1/hook: 10.0.0.1 resolves to 10.0.0.1, a private address; refusing to send there (SSRF guard)"))
         #expect(send.stderr.contains("169.254.169.254, a link-local address"))
-        let status = try rekey("webhooks", "status", "--json")
+        let status = try await rekey("webhooks", "status", "--json")
         #expect(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || status.stdout.contains("[]"))
     }
 
-    @Test func aMissingSigningSecretIsNamed() throws {
+    @Test func aMissingSigningSecretIsNamed() async throws {
         let rekey = try Rekey()
         try writeRegistry(rekey, endpoints: [("acme", "http://127.0.0.1:9/ok")])
-        try rekey("init")
-        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback")
+        try await rekey("init")
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback")
         #expect(send.status == 2)
         #expect(send.stderr.contains("partner 'acme': the webhook secret env:PARTNER_WEBHOOK_SECRET is not set"))
     }
@@ -108,9 +108,9 @@ import Testing
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
         try writeRegistry(rekey, endpoints: (0..<40).map { ("p\($0)", "\(receiver.baseURL)/slow/1") })
         let env = ["PARTNER_WEBHOOK_SECRET": Self.secret, "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path]
-        try rekey("init")
+        try await rekey("init")
         // The first attempts time out (1 s slow, 0.5 s limit), so everything is pending for the worker
-        let send = try rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", "--webhook-timeout", "0.5",
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", "--webhook-timeout", "0.5",
                              "--retry-scale", "0.001", environment: env)
         #expect(send.status == 1)
 
@@ -122,10 +122,10 @@ import Testing
         worker.waitUntilExit()
 
         // Then a new worker delivers every message (after the dead worker's leases run out)
-        let resumed = try rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.001", "--webhook-timeout", "3",
+        let resumed = try await rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.001", "--webhook-timeout", "3",
                                 environment: env)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let status = try rekey("webhooks", "status", "--json")
+        let status = try await rekey("webhooks", "status", "--json")
         let endpoints = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         #expect(endpoints.count == 40)
         #expect(endpoints.allSatisfy { $0["delivered"] as? Int == 1 && $0["pending"] as? Int == 0 })

@@ -16,23 +16,23 @@ import Testing
     }
 
     /// Writes each message to a file and has Python's `email` package parse them.
-    func parsed(_ messages: [MailMessage]) throws -> [[String: Any]] {
+    func parsed(_ messages: [MailMessage]) async throws -> [[String: Any]] {
         let dir = try TemporaryDirectory()
         let files = try messages.enumerated().map { index, message in
             let path = dir.file("\(index).eml")
             try Data(try message.encoded()).write(to: URL(fileURLWithPath: path))
             return path
         }
-        let result = try runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path] + files)
+        let result = try await runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path] + files)
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
     }
 
-    @Test func pythonsEmailParserSeesTheIntendedMessage() throws {
+    @Test func pythonsEmailParserSeesTheIntendedMessage() async throws {
         let subject = "Sécurité : vos identifiants Jira — action requise avant vendredi 🔐 (réf. INC-2026-11)"
         let text = "Bonjour Zoë,\n\nVotre mot de passe Jira a été exposé.\nLine with trailing space \n= sign and 🔐\n"
         let html = "<p>Bonjour <b>Zoë</b> &amp; équipe</p>\n<p>" + String(repeating: "long line ", count: 200) + "</p>\n"
-        let info = try #require(try parsed([message(subject: subject, text: text, html: html)]).first)
+        let info = try #require(try await parsed([message(subject: subject, text: text, html: html)]).first)
         #expect(info["subject"] as? String == subject)
         #expect(info["from_name"] as? String == "Acme Security")
         #expect(info["to_names"] as? [String] == ["Zoë Ångström"])
@@ -50,17 +50,17 @@ import Testing
         #expect(info["list_unsubscribe_post"] as? String == "List-Unsubscribe=One-Click")
     }
 
-    @Test func mostlyNonASCIIBodiesGoBase64AndStillRoundTrip() throws {
+    @Test func mostlyNonASCIIBodiesGoBase64AndStillRoundTrip() async throws {
         let text = String(repeating: "Ваш пароль был раскрыт. ", count: 60) + "\n"
-        let info = try #require(try parsed([message(text: text, html: nil)]).first)
+        let info = try #require(try await parsed([message(text: text, html: nil)]).first)
         #expect(info["content_type"] as? String == "text/plain")
         #expect(info["text"] as? String == text)
         let raw = String(decoding: try message(text: text, html: nil).encoded(), as: UTF8.self)
         #expect(raw.contains("Content-Transfer-Encoding: base64"))
     }
 
-    @Test func displayNamesWithSpecialsAreQuoted() throws {
-        let info = try #require(try parsed([message(name: "Doe, John \"JD\"")]).first)
+    @Test func displayNamesWithSpecialsAreQuoted() async throws {
+        let info = try #require(try await parsed([message(name: "Doe, John \"JD\"")]).first)
         #expect(info["to_names"] as? [String] == ["Doe, John \"JD\""])
     }
 

@@ -45,7 +45,7 @@ struct LoopbackRedirectListenerTests {
         let listener = try LoopbackRedirectListener()
         let start = ContinuousClock.now
         await #expect(throws: LoopbackRedirectListener.ListenerError.timedOut) { try await listener.waitForRedirect(timeout: .milliseconds(300)) }
-        #expect(ContinuousClock.now - start < .seconds(10))  // generous: the machine may be busy
+        #expect(ContinuousClock.now - start < .seconds(60))  // only "it does time out": a busy machine can be very slow
     }
 
     @Test func cancellingTheWaiterStopsIt() async throws {

@@ -42,8 +42,8 @@ struct OAuth1EndToEndTests {
         let directory = try TemporaryDirectory("oauth1")
         let key = directory.file("key.pem"), pub = directory.file("pub.pem")
         try await offPool {
-            guard try runProcess("/usr/bin/env", ["openssl", "genrsa", "-out", key, "2048"]).status == 0,
-                  try runProcess("/usr/bin/env", ["openssl", "rsa", "-in", key, "-pubout", "-out", pub]).status == 0
+            guard try runProcessBlocking("/usr/bin/env", ["openssl", "genrsa", "-out", key, "2048"]).status == 0,
+                  try runProcessBlocking("/usr/bin/env", ["openssl", "rsa", "-in", key, "-pubout", "-out", pub]).status == 0
             else { throw CocoaError(.fileWriteUnknown) }
         }
         return (directory, try String(contentsOfFile: key, encoding: .utf8), pub)

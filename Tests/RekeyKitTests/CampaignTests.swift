@@ -144,7 +144,7 @@ import Testing
     @Test func starttlsAndAuthAgainstARealServer() async throws {
         // Given a server that requires STARTTLS (self-signed certificate) and AUTH
         let dir = try TemporaryDirectory()
-        let openssl = try runProcess("/usr/bin/env", [
+        let openssl = try await runProcess("/usr/bin/env", [
             "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1", "-keyout", dir.file("key.pem"), "-out", dir.file("cert.pem"),
         ])

@@ -37,7 +37,7 @@ import Testing
         options.policy = WebhookPolicy(allowInsecureLoopback: true)
         options.scale = 0.002
         options.throttleWait = 60
-        options.timeout = 2
+        options.timeout = 10
         configure(&options)
         return options
     }

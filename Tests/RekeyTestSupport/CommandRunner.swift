@@ -6,6 +6,12 @@ public struct CommandResult: Sendable {
     public var stdout: String
     public var stderr: String
 
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
     /// stdout parsed as a JSON object.
     public func json() throws -> [String: Any] {
         guard let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any] else {
@@ -15,9 +21,10 @@ public struct CommandResult: Sendable {
     }
 }
 
-/// Runs a program to completion, capturing its output. Output is read while it runs, so large outputs don't block.
+/// Runs a program to completion, capturing its output, without blocking a cooperative thread while it runs
+/// (tests run in parallel on few threads; a blocked one stalls every other test).
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                       directory: String? = nil, stdin: String? = nil) throws -> CommandResult {
+                       directory: String? = nil, stdin: String? = nil) async throws -> CommandResult {
     let process = makeProcess(executable, arguments, environment: environment, directory: directory)
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out
@@ -28,6 +35,25 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
+    // Foundation's terminationHandler is not reliably called here; wait on a thread of our own instead.
+    let status: Int32 = await withCheckedContinuation { continuation in
+        Thread.detachNewThread {
+            process.waitUntilExit()
+            continuation.resume(returning: process.terminationStatus)
+        }
+    }
+    return CommandResult(status: status, stdout: outData.finish(), stderr: errData.finish())
+}
+
+/// `runProcess` for code already on its own thread.
+public func runProcessBlocking(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+    let process = makeProcess(executable, arguments, environment: [:], directory: nil)
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let outData = OutputCollector(out.fileHandleForReading)
+    let errData = OutputCollector(err.fileHandleForReading)
+    try process.run()
     process.waitUntilExit()
     return CommandResult(status: process.terminationStatus, stdout: outData.finish(), stderr: errData.finish())
 }
