@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libcurl through typed C wrappers for its variadic calls.
@@ -39,10 +41,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The HTTP service: status page, JSON API, and the worker loop running beside it.
+        .target(
+            name: "RekeyServer",
+            dependencies: [
+                "RekeyKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "rekey",
             dependencies: [
-                "RekeyKit",
+                "RekeyKit", "RekeyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -53,6 +65,9 @@ let package = Package(
         .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "RekeyTestSupport"]),
         .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "Curl", "OAuth", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RekeyServerTests", dependencies: [
+            "RekeyServer", "RekeyKit", "RekeyTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["RekeyKit", "Curl", "RekeyTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

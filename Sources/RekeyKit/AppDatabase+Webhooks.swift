@@ -71,14 +71,19 @@ extension AppDatabase {
     }
 
     /// Mirrors the registry's webhook endpoints into the store and seals each partner's first signing secret,
-    /// read from where the registry says (`env:`/`file:`). A partner whose secret cannot be found is an error.
+    /// read from where the registry says (`env:`/`file:`). Returns a diagnostic for each partner whose secret
+    /// cannot be found or is malformed; such a partner's messages cannot be signed until it is fixed.
+    @discardableResult
     public func syncWebhookEndpoints(registry: Registry, keyRing: KeyRing, resolve: @Sendable (SecretReference) -> String?,
-                                     now: Date = Date()) async throws {
+                                     registryFile: String = "partners.yaml", now: Date = Date()) async throws -> [String: Diagnostic] {
         try await writer.write { db in
             try Self.syncRegistry(db, registry)
-            var problems: [Diagnostic] = []
+            var problems: [String: Diagnostic] = [:]
             for partner in registry.partners {
                 guard let webhook = partner.webhook else { continue }
+                func problem(_ message: String) {
+                    problems[partner.id] = Diagnostic(file: registryFile, line: webhook.urlLine, column: webhook.urlColumn, message: message)
+                }
                 let events = String(decoding: try JSONEncoder().encode(webhook.events), as: UTF8.self)
                 try db.execute(sql: """
                     INSERT INTO webhook_endpoint (partner_id, url, events, rate, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -88,20 +93,19 @@ extension AppDatabase {
                 let present = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_secret WHERE partner_id = ?", arguments: [partner.id]) ?? 0
                 guard present == 0 else { continue }
                 guard webhook.secret.source != .store, let text = resolve(webhook.secret) else {
-                    problems.append(Diagnostic(file: "partners.yaml", line: 1, column: 1, message: webhook.secret.source == .store
+                    problem(webhook.secret.source == .store
                         ? "partner '\(partner.id)': the webhook secret is \(webhook.secret) but the store has none; run `rekey webhooks rotate-secret \(partner.id)`"
-                        : "partner '\(partner.id)': the webhook secret \(webhook.secret) is not set"))
+                        : "partner '\(partner.id)': the webhook secret \(webhook.secret) is not set")
                     continue
                 }
                 guard let secret = StandardWebhooks.SigningSecret(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                    problems.append(Diagnostic(file: "partners.yaml", line: 1, column: 1,
-                                               message: "partner '\(partner.id)': the webhook secret from \(webhook.secret) is not whsec_ followed by 24 to 64 bytes of base64"))
+                    problem("partner '\(partner.id)': the webhook secret from \(webhook.secret) is not whsec_ followed by 24 to 64 bytes of base64")
                     continue
                 }
                 try Self.insertWebhookSecret(db, partner: partner.id, version: 1, secret: secret, source: webhook.secret.description,
                                              keyRing: keyRing, expiresAt: nil, now: now)
             }
-            if !problems.isEmpty { throw InputError(problems) }
+            return problems
         }
     }
 

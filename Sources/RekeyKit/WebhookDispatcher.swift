@@ -185,6 +185,7 @@ private actor DeliveryContext {
         do {
             let target = try await self.target(message).get()
             let secrets = try await signingSecrets(message.partner)
+            guard !secrets.isEmpty else { throw MissingSigningSecret(partner: message.partner) }
             let wait = await reserveSlot(message.partner, rate: message.rate)
             if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
             let timestamp = Int(Date().timeIntervalSince1970)
@@ -250,4 +251,10 @@ private extension WebhookRunSummary {
         attempted += 1
         if record.delivered { delivered += 1 } else if record.nextAttemptAt == nil { failed += 1 } else { retrying += 1 }
     }
+}
+
+/// A partner has no signing secret in the store: nothing is sent unsigned.
+struct MissingSigningSecret: Error, CustomStringConvertible {
+    var partner: String
+    var description: String { "partner \(partner) has no webhook signing secret; nothing was sent (set it where partners.yaml says, or rotate-secret)" }
 }

@@ -29,7 +29,7 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let store = try options.openStore(logger: options.makeLogger())
-        try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
+        try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
         let secret: StandardWebhooks.SigningSecret
         let file: String
         if let secretFile {

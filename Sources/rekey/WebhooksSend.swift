@@ -74,11 +74,13 @@ struct WebhooksSend: AsyncParsableCommand {
             values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: integrations), as: UTF8.self)
             do { bodies.append((partner.id, try template.render(values))) } catch { problems += error.diagnostics }
         }
-        guard problems.isEmpty else { throw InputError(problems) }
-        guard !targets.isEmpty else {
+        guard !targets.isEmpty || !problems.isEmpty else {
             throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
         }
-        try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
+        let secretProblems = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference,
+                                                                  registryFile: options.registry)
+        problems += targets.compactMap { secretProblems[$0.id] }
+        guard problems.isEmpty else { throw InputError(problems) }
 
         let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)

@@ -24,7 +24,7 @@ struct Worker: AsyncParsableCommand {
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
         let store = try options.openStore(logger: logger)
-        try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference)
+        try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         let json = self.json
         let report: @Sendable (WorkerPass) throws -> Void = { pass in

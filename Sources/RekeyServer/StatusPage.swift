@@ -1,0 +1,47 @@
+import Foundation
+import Hummingbird
+import RekeyKit
+
+/// The status page: exposure, campaigns, webhook endpoints and the audit log, as plain escaped HTML.
+struct StatusPage: ResponseGenerator {
+    var audit: AuditReport
+    var campaigns: [Campaign]
+    var webhooks: [WebhookEndpointStatus]
+    var log: AuditLogVerification
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    var html: String {
+        let t = audit.totals
+        var page = """
+            <!doctype html><html><head><meta charset="utf-8"><title>rekey status</title>
+            <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:left}
+            .bad{color:#b00}</style></head><body><h1>rekey</h1>
+            <p class="\(t.exposed > 0 ? "bad" : "")">\(t.exposed) of \(t.installations) installations exposed;
+            \(t.customersAffected) customers and \(t.contactsAffected) contacts affected.</p>
+            """
+        page += table("Integrations", ["Integration", "Partner", "Auth", "Storage", "Installations", "Exposed", "Migrated"], audit.integrations.map {
+            [$0.name, $0.partner, $0.auth.rawValue, $0.storage.rawValue, "\($0.installations)", "\($0.exposed)", "\($0.migrated)"]
+        })
+        page += table("Campaigns", ["Id", "Name", "Template", "State", "Recipients"], campaigns.map {
+            ["\($0.id)", $0.name, $0.template, $0.state.rawValue, "\($0.recipients)"]
+        })
+        page += table("Webhook endpoints", ["Partner", "State", "Pending", "Delivered", "Failed", "Next attempt"], webhooks.map {
+            [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), "\($0.pending)", "\($0.delivered)", "\($0.failed)", $0.nextAttemptAt ?? "-"]
+        })
+        page += "<h2>Audit log</h2><p>\(log.ok ? "\(log.entries) entries, chain intact" : escape(log.problem ?? "broken"))</p></body></html>"
+        return page
+    }
+
+    func table(_ title: String, _ header: [String], _ rows: [[String]]) -> String {
+        "<h2>\(escape(title))</h2><table><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr>"
+            + rows.map { "<tr>" + $0.map { "<td>\(escape($0))</td>" }.joined() + "</tr>" }.joined() + "</table>"
+    }
+
+    func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

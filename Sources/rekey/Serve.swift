@@ -1,0 +1,36 @@
+import ArgumentParser
+import Hummingbird
+import RekeyKit
+import RekeyServer
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the status page and JSON API, and run the worker (webhook retries, deferred mail, token refresh) beside it.")
+
+    @OptionGroup var options: GlobalOptions
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on.") var port = 8080
+    @Flag(help: "Do not run the worker inside the service.") var noWorker = false
+    @Option(help: ArgumentHelp("Longest sleep between worker passes.", valueName: "seconds")) var interval = 30.0
+    @OptionGroup var delivery: WebhookDeliveryOptions
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+    }
+
+    func run() async throws {
+        let registry = try options.loadRegistry()
+        let ring = try options.loadKeyRing()
+        let logger = options.makeLogger()
+        let store = try options.openStore(logger: logger)
+        var worker: WorkerLoop?
+        if !noWorker {
+            try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
+            worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
+        }
+        Console.error("rekey serve: http://\(host):\(port)/ (status page), /api/… (JSON)\(noWorker ? "" : "; worker running")")
+        let application = buildApplication(configuration: ServeConfiguration(host: host, port: port, workerInterval: interval),
+                                           store: store, registry: registry, worker: worker, logger: logger)
+        try await application.runService()
+    }
+}
