@@ -74,13 +74,14 @@ struct WebhooksSend: AsyncParsableCommand {
             values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: integrations), as: UTF8.self)
             do { bodies.append((partner.id, try template.render(values))) } catch { problems += error.diagnostics }
         }
-        guard !targets.isEmpty || !problems.isEmpty else {
+        guard problems.isEmpty else { throw InputError(problems) }
+        guard !targets.isEmpty else {
             throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
         }
         let secretProblems = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference,
                                                                   registryFile: options.registry)
-        problems += targets.compactMap { secretProblems[$0.id] }
-        guard problems.isEmpty else { throw InputError(problems) }
+        let missing = targets.compactMap { secretProblems[$0.id] }
+        guard missing.isEmpty else { throw InputError(missing) }
 
         let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
