@@ -37,10 +37,20 @@ public struct MailMessage: Sendable {
 
     /// A fresh globally unique Message-ID (without brackets) at `domain`.
     public static func newMessageID(domain: String) -> String {
+        // Two 64-bit draws (two getrandom calls, not one per character) give 124 bits over 24 characters.
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        let unique = String((0..<24).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
-        return "\(unique)@\(domain)"
+        var bits = (generator.next() as UInt64, generator.next() as UInt64)
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        var unique: [UInt8] = []
+        unique.reserveCapacity(24)
+        for index in 0..<24 {
+            if index < 12 {
+                unique.append(alphabet[Int(bits.0 % 36)]); bits.0 /= 36
+            } else {
+                unique.append(alphabet[Int(bits.1 % 36)]); bits.1 /= 36
+            }
+        }
+        return "\(String(decoding: unique, as: UTF8.self))@\(domain)"
     }
 
     /// Checks every header value for line breaks and every address for shape, without composing.
@@ -85,7 +95,8 @@ public struct MailMessage: Sendable {
             out += Self.part(contentType: "text/plain; charset=utf-8", body: text)
             return out
         }
-        let boundary = boundary ?? "=_rekey_" + MailMessage.newMessageID(domain: "b").prefix(24)
+        // "=_" never occurs in quoted-printable or base64 output, so the boundary needs no randomness of its own.
+        let boundary = boundary ?? "=_rekey_" + messageID.prefix { $0.isLetter || $0.isNumber }.prefix(40)
         out += Array("Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"\r\n\r\n".utf8)
         out += Array("This is a multi-part message in MIME format.\r\n".utf8)
         out += Array("--\(boundary)\r\n".utf8)

@@ -4,39 +4,38 @@ public enum QuotedPrintable {
     private static let hex = Array("0123456789ABCDEF".utf8)
 
     public static func encode(_ text: String) -> [UInt8] {
+        var text = text
+        text.makeContiguousUTF8()
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + text.utf8.count / 8 + 16)
         var lineLength = 0
-        let bytes = Array(text.utf8)
-        var index = 0
-
-        func emit(_ chunk: ArraySlice<UInt8>) {
-            if lineLength + chunk.count > 75 {
-                out.append(UInt8(ascii: "="))
-                out.append(13); out.append(10)
-                lineLength = 0
-            }
-            out.append(contentsOf: chunk)
-            lineLength += chunk.count
-        }
-
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1; continue }
-            if byte == 10 || byte == 13 {
-                out.append(13); out.append(10)
-                lineLength = 0
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            var index = 0
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                if byte == 13, index + 1 < count, bytes[index + 1] == 10 { index += 1; continue }
+                if byte == 10 || byte == 13 {
+                    out.append(13); out.append(10)
+                    lineLength = 0
+                    index += 1
+                    continue
+                }
+                let atLineEnd = index + 1 == count || bytes[index + 1] == 10 || bytes[index + 1] == 13
+                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atLineEnd)
+                let width = literal ? 1 : 3
+                if lineLength + width > 75 {  // soft break: "=" CRLF, so no line passes 76 characters
+                    out.append(61); out.append(13); out.append(10)
+                    lineLength = 0
+                }
+                if literal {
+                    out.append(byte)
+                } else {
+                    out.append(61); out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 15)])
+                }
+                lineLength += width
                 index += 1
-                continue
             }
-            let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 10 || bytes[index + 1] == 13
-            let literal = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 32 || byte == 9) && !atLineEnd)
-            if literal {
-                emit([byte][...])
-            } else {
-                emit([UInt8(ascii: "="), hex[Int(byte >> 4)], hex[Int(byte & 15)]][...])
-            }
-            index += 1
         }
         return out
     }

@@ -8,6 +8,17 @@ public enum Digest {
     public static func hmacSHA256(key: [UInt8], _ data: [UInt8]) -> [UInt8] { hmac(key, data, EVP_sha256()) }
     public static func hmacSHA1(key: [UInt8], _ data: [UInt8]) -> [UInt8] { hmac(key, data, EVP_sha1()) }
 
+    /// Lowercase hexadecimal, two digits per byte.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Compares two byte strings in time independent of where they differ.
     public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }

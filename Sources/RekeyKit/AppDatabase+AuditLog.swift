@@ -24,10 +24,7 @@ public struct AuditEntry: Sendable, Codable, FetchableRecord {
 
     static func hash(seq: Int64, at: String, action: String, subject: String, detail: String, prevHash: String) -> String {
         let text = [prevHash, String(seq), at, action, subject, detail].joined(separator: "\n")
-        return Digest.sha256(Array(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        return Digest.hex(Digest.sha256(Array(text.utf8)))
     }
 }
 

@@ -16,9 +16,6 @@ public struct SecretBinding: Sendable, Hashable, CustomStringConvertible {
 
     /// Eight hex digits naming this place, written in the clear so a misplaced value is reported as such.
     var tag: String {
-        Digest.sha256(Array("\(table)\u{0}\(column)\u{0}\(row)".utf8)).prefix(4).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        Digest.hex(Digest.sha256(Array("\(table)\u{0}\(column)\u{0}\(row)".utf8)).prefix(4))
     }
 }
