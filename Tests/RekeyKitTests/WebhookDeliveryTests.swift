@@ -104,7 +104,9 @@ import Testing
         }
         _ = try await fixture.store.enqueueWebhooks(event: "credentials.exposed", bodies: [("a", Array("{}".utf8)), ("b", Array("{}".utf8))], idempotencyKey: nil)
         _ = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
-        #expect(try requests(dir.file("old")).map { $0["verified"] as? Bool } == [true, false])
+        // (the old-only receiver answers 401, so on a slow machine a quick retry may add more refusals)
+        let old = try requests(dir.file("old")).map { $0["verified"] as? Bool }
+        #expect(old.first == true && old.count >= 2 && old.dropFirst().allSatisfy { $0 == false }, "\(old)")
         #expect(try requests(dir.file("new")).map { $0["verified"] as? Bool } == [true, true])
     }
 
