@@ -58,40 +58,51 @@ public struct SMTPConfigurationError: Error, CustomStringConvertible, Sendable {
     public var description: String { "bad SMTP URL: \(problem)" }
 }
 
-/// SMTP over libcurl: one multi handle, a pool of reused connections, one transfer per message.
+/// SMTP over libcurl: a pool of connections, each reused for many messages, one transfer per message.
 ///
-/// libcurl 7.88 returns a connection to its cache even when the final reply timed out, and the late reply
-/// then answers the next message's MAIL FROM. So after any failure that is not a clean SMTP reply, the
-/// multi handle is replaced: its transfers in flight finish, then it closes every connection it holds.
+/// Each connection has a multi handle (and thread) of its own. libcurl 7.88's SMTP code waits for the reply to
+/// the final dot inside the transfer's "done" step, blocking its multi handle's thread; on one shared handle a
+/// single stalled server would freeze every other connection until its timeout, turning their replies into
+/// false timeouts. libcurl also returns a connection to its cache after such a timeout (the late 250 then
+/// answers the next MAIL FROM), so after any failure that is not a clean SMTP reply that connection's handle
+/// is replaced: its transfer finishes, then it closes what it holds.
 public final class SMTPTransport: MailTransport, @unchecked Sendable {
     let configuration: SMTPConfiguration
-    let connections: Int
     private let lock = NSLock()
-    private var multi: CurlMulti  // guarded by `lock`
+    private var slots: [CurlMulti]  // guarded by `lock`
+    private var busy: [Bool]  // guarded by `lock`
+    private var next = 0  // guarded by `lock`
 
     public init(_ configuration: SMTPConfiguration, connections: Int) throws {
         self.configuration = configuration
-        self.connections = connections
-        self.multi = try CurlMulti(maxConnections: connections)
+        let count = max(1, connections)
+        self.slots = try (0..<count).map { _ in try CurlMulti(maxConnections: 1) }
+        self.busy = Array(repeating: false, count: count)
     }
 
     public var destination: String { configuration.redacted }
 
-    private func currentMulti() -> CurlMulti {
-        lock.withLock { multi }
+    /// An idle connection's handle (round robin when all are busy), marked busy.
+    private func acquire() -> (Int, CurlMulti) {
+        lock.withLock {
+            let index = busy.firstIndex(of: false) ?? { next = (next + 1) % slots.count; return next }()
+            busy[index] = true
+            return (index, slots[index])
+        }
     }
 
-    /// Swaps in a fresh multi handle unless another failure already did.
-    private func retire(_ old: CurlMulti) {
+    /// Frees the slot; after an unclean failure, swaps in a fresh handle (closing the suspect connection).
+    private func release(_ index: Int, _ multi: CurlMulti, clean: Bool) {
+        let fresh = clean ? nil : try? CurlMulti(maxConnections: 1)
         lock.withLock {
-            guard multi === old, let fresh = try? CurlMulti(maxConnections: connections) else { return }
-            multi = fresh
+            busy[index] = false
+            if let fresh, slots[index] === multi { slots[index] = fresh }
         }
     }
 
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
         let configuration = self.configuration
-        let multi = currentMulti()
+        let (slot, multi) = acquire()
         do {
             let (result, clean) = try await multi.perform(configure: { handle in
                 try handle.set(CURLOPT_URL, configuration.url.absoluteString)
@@ -111,10 +122,10 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
                 let result = Self.classify(handle, error)
                 return (result, error == nil || result.code.map { $0 >= 400 } == true)
             })
-            if !clean { retire(multi) }
+            release(slot, multi, clean: clean)
             return result
         } catch {
-            retire(multi)
+            release(slot, multi, clean: false)
             return DeliveryResult(outcome: .transient, text: "\(error)")
         }
     }

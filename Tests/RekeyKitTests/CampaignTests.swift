@@ -95,7 +95,7 @@ import Testing
         let faults = #"""
             {"*+temp@*": {"rcpt": 451, "text": "Try again later", "enhanced": "4.3.0", "fail_times": 2},
              "*+perm@*": {"rcpt": 550, "text": "No such user", "enhanced": "5.1.1"},
-             "*+stall@*": {"data": "stall", "seconds": 3, "fail_times": 1}}
+             "*+stall@*": {"data": "stall", "seconds": 8, "fail_times": 1}}
             """#
         let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path, "--fault-spec", faults])
         var rows: [String] = []
@@ -105,7 +105,7 @@ import Testing
         }
         let summary = try await draft(rows)
         var configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)")
-        configuration.timeout = 1
+        configuration.timeout = 3
 
         // When it is sent
         let result = try await sender(try SMTPTransport(configuration, connections: 4)).send(campaign: summary.campaign)
