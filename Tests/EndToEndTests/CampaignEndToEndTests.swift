@@ -106,12 +106,12 @@ import Testing
                 "campaign", "send", "\(id)", "--smtp", "smtp://127.0.0.1:\(server.port)", "--concurrency", "8",
             ], environment: ["REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path], directory: rekey.dir.path)
             var sent = 0
-            while process.isRunning && sent < target {
+            while !process.hasExited && sent < target {
                 try await Task.sleep(for: .milliseconds(20))
                 sent = try await store.campaignStatus(id).counts["sent"] ?? 0
             }
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForExit()
             let status = try await store.campaignStatus(id)
             inFlightAtKills += status.counts["sending"] ?? 0
             #expect(status.counts["sent"] ?? 0 >= target)

@@ -105,7 +105,7 @@ import Testing
                                         environment: Self.environment.merging(["REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path]) { a, _ in a },
                                         directory: rekey.dir.path, stdout: out, stderr: err)
         var url: String?
-        for _ in 0..<200 where url == nil && process.isRunning {
+        for _ in 0..<200 where url == nil && !process.hasExited {
             try await Task.sleep(for: .milliseconds(50))
             url = (try? String(contentsOfFile: out, encoding: .utf8))?.split(separator: "\n").first { $0.hasPrefix("http") }.map(String.init)
         }
@@ -117,8 +117,8 @@ import Testing
                 _ = try? await browser.perform(HTTPRequest(url: callback?(location) ?? location))
             }
         }
-        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        return CommandResult(status: process.terminationStatus, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+        while !process.hasExited { try await Task.sleep(for: .milliseconds(50)) }
+        return CommandResult(status: process.exitStatus ?? -1, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                              stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 

@@ -119,7 +119,7 @@ import Testing
                                        environment: env, directory: rekey.dir.path)
         try await Task.sleep(for: .milliseconds(1500))
         kill(worker.processIdentifier, SIGKILL)
-        worker.waitUntilExit()
+        worker.waitForExit()
 
         // Then a new worker delivers every message (after the dead worker's leases run out)
         let resumed = try await rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.001", "--webhook-timeout", "3",

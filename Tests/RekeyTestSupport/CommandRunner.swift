@@ -35,11 +35,11 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
-    // Foundation's terminationHandler is not reliably called here; wait on a thread of our own instead.
+    // Foundation's terminationHandler and waitUntilExit are not reliable here (see ChildExits); wait with waitpid
+    // on a thread of our own, so no cooperative thread blocks.
     let status: Int32 = await withCheckedContinuation { continuation in
         Thread.detachNewThread {
-            process.waitUntilExit()
-            continuation.resume(returning: process.terminationStatus)
+            continuation.resume(returning: process.waitForExit())
         }
     }
     return CommandResult(status: status, stdout: outData.finish(), stderr: errData.finish())
@@ -54,8 +54,8 @@ public func runProcessBlocking(_ executable: String, _ arguments: [String]) thro
     let outData = OutputCollector(out.fileHandleForReading)
     let errData = OutputCollector(err.fileHandleForReading)
     try process.run()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: outData.finish(), stderr: errData.finish())
+    let status = process.waitForExit()
+    return CommandResult(status: status, stdout: outData.finish(), stderr: errData.finish())
 }
 
 /// Drains a pipe on a background thread.

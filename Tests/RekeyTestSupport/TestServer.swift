@@ -58,12 +58,12 @@ public final class TestServer: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         try? stdin.fileHandleForWriting.close()
-        guard process.isRunning else { return }
-        process.terminate()
+        guard !process.hasExited else { return }
+        kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while !process.hasExited && Date() < deadline { usleep(10_000) }
+        if !process.hasExited { kill(process.processIdentifier, SIGKILL) }
+        process.waitForExit()
     }
 
     deinit { stop() }
