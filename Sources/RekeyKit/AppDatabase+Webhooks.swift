@@ -79,12 +79,14 @@ extension AppDatabase {
         try await writer.write { db in
             try Self.syncRegistry(db, registry)
             var problems: [String: Diagnostic] = [:]
+            var sealedPartners: [String] = []
+            let encoder = JSONEncoder()
             for partner in registry.partners {
                 guard let webhook = partner.webhook else { continue }
                 func problem(_ message: String) {
                     problems[partner.id] = Diagnostic(file: registryFile, line: webhook.urlLine, column: webhook.urlColumn, message: message)
                 }
-                let events = String(decoding: try JSONEncoder().encode(webhook.events), as: UTF8.self)
+                let events = String(decoding: try encoder.encode(webhook.events), as: UTF8.self)
                 try db.execute(sql: """
                     INSERT INTO webhook_endpoint (partner_id, url, events, rate, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (partner_id) DO UPDATE SET url = excluded.url, events = excluded.events, rate = excluded.rate,
@@ -104,18 +106,23 @@ extension AppDatabase {
                 }
                 try Self.insertWebhookSecret(db, partner: partner.id, version: 1, secret: secret, source: webhook.secret.description,
                                              keyRing: keyRing, expiresAt: nil, now: now)
+                sealedPartners.append(partner.id)
+            }
+            if !sealedPartners.isEmpty {
+                try Self.appendAudit(db, action: "webhook.secrets.sealed", subject: "\(sealedPartners.count) partners",
+                                     detail: ["partners": sealedPartners.count, "first": sealedPartners[0]], now: now)
             }
             return problems
         }
     }
 
+    /// Seals and stores a signing secret; the caller writes the audit entry (one per batch of partners).
     static func insertWebhookSecret(_ db: Database, partner: String, version: Int, secret: StandardWebhooks.SigningSecret,
                                     source: String, keyRing: KeyRing, expiresAt: Double?, now: Date) throws {
         let sealed = keyRing.seal(Secret(secret.exposed), for: webhookSecretBinding(partner: partner, version: version))
         try db.execute(sql: """
             INSERT INTO webhook_secret (partner_id, version, key_version, sealed, source, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [partner, version, keyRing.activeVersion, sealed, source, timestamp(now), expiresAt])
-        try appendAudit(db, action: "webhook.secret.sealed", subject: "partner \(partner)", detail: ["version": version, "source": source], now: now)
     }
 
     /// Adds a new signing secret; the previous ones keep signing until `overlap` seconds from now.
@@ -132,6 +139,7 @@ extension AppDatabase {
             let version = (try Int.fetchOne(db, sql: "SELECT max(version) FROM webhook_secret WHERE partner_id = ?", arguments: [partner]) ?? 0) + 1
             try Self.insertWebhookSecret(db, partner: partner, version: version, secret: secret, source: "store:rotated",
                                          keyRing: keyRing, expiresAt: nil, now: now)
+            try Self.appendAudit(db, action: "webhook.secret.rotated", subject: "partner \(partner)", detail: ["version": version], now: now)
             return version
         }
     }
