@@ -201,15 +201,14 @@ extension AppDatabase {
 
     /// Claims due messages of active endpoints, recording the attempt as under way with a lease: a claim
     /// not settled by `now + lease` (its worker died) is recovered by the next worker.
-    func claimWebhooks(limit: Int, lease: Double, only ids: Set<String>? = nil, now: Date = Date()) async throws -> [ClaimedWebhook] {
+    func claimWebhooks(limit: Int, lease: Double, now: Date = Date()) async throws -> [ClaimedWebhook] {
         try await writer.write { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
                 JOIN webhook_endpoint e ON e.partner_id = m.partner_id
                 WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND e.state = 'active'
-                  AND (? IS NULL OR m.id IN (SELECT value FROM json_each(?)))
                 ORDER BY m.next_attempt_at LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, Self.jsonList(ids), Self.jsonList(ids), limit])
+                """, arguments: [now.timeIntervalSince1970, limit])
             let statement = try db.cachedStatement(sql: """
                 UPDATE webhook_message SET state = 'delivering', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?
                 """)
@@ -267,12 +266,12 @@ extension AppDatabase {
     }
 
     /// The earliest next attempt of a pending message on an active endpoint.
-    func nextWebhookAttempt(among ids: Set<String>? = nil) async throws -> Double? {
+    func nextWebhookAttempt() async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(db, sql: """
                 SELECT min(m.next_attempt_at) FROM webhook_message m JOIN webhook_endpoint e ON e.partner_id = m.partner_id
-                WHERE m.state = 'pending' AND e.state = 'active' AND (? IS NULL OR m.id IN (SELECT value FROM json_each(?)))
-                """, arguments: [Self.jsonList(ids), Self.jsonList(ids)])
+                WHERE m.state = 'pending' AND e.state = 'active'
+                """)
         }
     }
 

@@ -66,9 +66,9 @@ public final class WebhookDispatcher: Sendable {
         self.http = try CurlMulti(maxConnections: options.connections, maxPerHost: options.connectionsPerHost)
     }
 
-    /// Runs every due attempt (of `only` these messages, if given). Keeps going while a retry falls due
-    /// within `waitUpTo` seconds; returns when nothing else is due in that window.
-    public func run(only ids: Set<String>? = nil, waitUpTo: Double = 0) async throws -> WebhookRunSummary {
+    /// Runs every due attempt. Keeps going while a retry falls due within `waitUpTo` seconds; returns when
+    /// nothing else is due in that window.
+    public func run(waitUpTo: Double = 0) async throws -> WebhookRunSummary {
         _ = try await store.recoverInterruptedWebhooks()
         let clock = ContinuousClock()
         let started = clock.now
@@ -97,7 +97,7 @@ public final class WebhookDispatcher: Sendable {
             var drained = false
             while true {
                 if pending.isEmpty && !drained {
-                    pending = try await store.claimWebhooks(limit: options.claimBatch, lease: lease, only: ids).reversed()
+                    pending = try await store.claimWebhooks(limit: options.claimBatch, lease: lease).reversed()
                     drained = pending.isEmpty
                 }
                 if let message = pending.popLast() {
@@ -115,7 +115,7 @@ public final class WebhookDispatcher: Sendable {
                     if pending.isEmpty { drained = false }
                 } else {
                     try await flush()
-                    guard let next = try await store.nextWebhookAttempt(among: ids) else { break }
+                    guard let next = try await store.nextWebhookAttempt() else { break }
                     let wait = next - Date().timeIntervalSince1970
                     guard wait <= waitUpTo else { break }
                     if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
@@ -129,7 +129,7 @@ public final class WebhookDispatcher: Sendable {
         }
         summary.elapsedSeconds = (clock.now - started).seconds
         summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
-        summary.nextAttemptAt = try await store.nextWebhookAttempt(among: ids).map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) }
+        summary.nextAttemptAt = try await store.nextWebhookAttempt().map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) }
         return summary
     }
 
