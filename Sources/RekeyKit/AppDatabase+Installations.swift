@@ -20,18 +20,23 @@ extension AppDatabase {
 
     /// Mirrors the registry's partners and integrations into the store (insert or update; never delete).
     static func syncRegistry(_ db: Database, _ registry: Registry) throws {
-        for partner in registry.partners {
-            try db.execute(sql: """
-                INSERT INTO partner (id, name, security_email) VALUES (?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET name = excluded.name, security_email = excluded.security_email
-                """, arguments: [partner.id, partner.name, partner.securityContact?.email])
+        let partner = try db.cachedStatement(sql: """
+            INSERT INTO partner (id, name, security_email) VALUES (?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET name = excluded.name, security_email = excluded.security_email
+            WHERE name IS NOT excluded.name OR security_email IS NOT excluded.security_email
+            """)
+        for p in registry.partners {
+            try partner.execute(arguments: [p.id, p.name, p.securityContact?.email])
         }
-        for integration in registry.integrations {
-            try db.execute(sql: """
-                INSERT INTO integration (id, partner_id, name, auth, storage) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name,
-                    auth = excluded.auth, storage = excluded.storage
-                """, arguments: [integration.id, integration.partner, integration.name, integration.auth.rawValue, integration.storage.rawValue])
+        let integration = try db.cachedStatement(sql: """
+            INSERT INTO integration (id, partner_id, name, auth, storage) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(id) DO UPDATE SET partner_id = excluded.partner_id, name = excluded.name,
+                auth = excluded.auth, storage = excluded.storage
+            WHERE partner_id IS NOT excluded.partner_id OR name IS NOT excluded.name
+                OR auth IS NOT excluded.auth OR storage IS NOT excluded.storage
+            """)
+        for i in registry.integrations {
+            try integration.execute(arguments: [i.id, i.partner, i.name, i.auth.rawValue, i.storage.rawValue])
         }
     }
 

@@ -13,6 +13,29 @@ struct ClaimedWebhook: Sendable {
     var failingSince: Double?
 }
 
+/// Claimed messages and the sealed secrets that sign for their partners now.
+struct WebhookClaim: Sendable {
+    var messages: [ClaimedWebhook]
+    /// Per partner, newest first.
+    var secrets: [String: [SealedSigningSecret]]
+}
+
+/// A partner's signing secret as stored: sealed, bound to partner and version.
+struct SealedSigningSecret: Sendable, Hashable {
+    var partner: String
+    var version: Int
+    var sealed: String
+
+    func open(keyRing: KeyRing) throws -> StandardWebhooks.SigningSecret {
+        let binding = AppDatabase.webhookSecretBinding(partner: partner, version: version)
+        let secret = try keyRing.open(sealed, for: binding)
+        guard let signing = StandardWebhooks.SigningSecret(secret.exposedString) else {
+            throw SealError(binding: binding, problem: .malformed("not a whsec_ secret"))
+        }
+        return signing
+    }
+}
+
 /// The end of one webhook attempt, as recorded.
 struct WebhookAttemptRecord: Sendable {
     var messageID: String
@@ -78,22 +101,31 @@ extension AppDatabase {
                                      registryFile: String = "partners.yaml", now: Date = Date()) async throws -> [String: Diagnostic] {
         try await writer.write { db in
             try Self.syncRegistry(db, registry)
+            var stored: [String: (url: String, events: String, rate: Double?)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT partner_id, url, events, rate FROM webhook_endpoint") {
+                stored[row["partner_id"]] = (row["url"], row["events"], row["rate"])
+            }
+            let withSecret = Set(try String.fetchAll(db, sql: "SELECT DISTINCT partner_id FROM webhook_secret"))
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO webhook_endpoint (partner_id, url, events, rate, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (partner_id) DO UPDATE SET url = excluded.url, events = excluded.events, rate = excluded.rate,
+                    updated_at = excluded.updated_at
+                """)
             var problems: [String: Diagnostic] = [:]
             var sealedPartners: [String] = []
-            let encoder = JSONEncoder()
+            let updatedAt = Self.timestamp(now)
             for partner in registry.partners {
                 guard let webhook = partner.webhook else { continue }
                 func problem(_ message: String) {
                     problems[partner.id] = Diagnostic(file: registryFile, line: webhook.urlLine, column: webhook.urlColumn, message: message)
                 }
-                let events = String(decoding: try encoder.encode(webhook.events), as: UTF8.self)
-                try db.execute(sql: """
-                    INSERT INTO webhook_endpoint (partner_id, url, events, rate, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (partner_id) DO UPDATE SET url = excluded.url, events = excluded.events, rate = excluded.rate,
-                        updated_at = excluded.updated_at
-                    """, arguments: [partner.id, webhook.url, events, webhook.rate, Self.timestamp(now)])
-                let present = try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_secret WHERE partner_id = ?", arguments: [partner.id]) ?? 0
-                guard present == 0 else { continue }
+                let events = "[" + webhook.events.map { "\"" + JSONStringContent().escapeText($0) + "\"" }.joined(separator: ",") + "]"
+                if let old = stored[partner.id], old.url == webhook.url, old.events == events, old.rate == webhook.rate {
+                    // Unchanged: nothing to write.
+                } else {
+                    try upsert.execute(arguments: [partner.id, webhook.url, events, webhook.rate, updatedAt])
+                }
+                guard !withSecret.contains(partner.id) else { continue }
                 guard webhook.secret.source != .store, let text = resolve(webhook.secret) else {
                     problem(webhook.secret.source == .store
                         ? "partner '\(partner.id)': the webhook secret is \(webhook.secret) but the store has none; run `rekey webhooks rotate-secret \(partner.id)`"
@@ -120,9 +152,9 @@ extension AppDatabase {
     static func insertWebhookSecret(_ db: Database, partner: String, version: Int, secret: StandardWebhooks.SigningSecret,
                                     source: String, keyRing: KeyRing, expiresAt: Double?, now: Date) throws {
         let sealed = keyRing.seal(Secret(secret.exposed), for: webhookSecretBinding(partner: partner, version: version))
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO webhook_secret (partner_id, version, key_version, sealed, source, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [partner, version, keyRing.activeVersion, sealed, source, timestamp(now), expiresAt])
+            """).execute(arguments: [partner, version, keyRing.activeVersion, sealed, source, timestamp(now), expiresAt])
     }
 
     /// Adds a new signing secret; the previous ones keep signing until `overlap` seconds from now.
@@ -146,19 +178,25 @@ extension AppDatabase {
 
     /// The secrets that sign for a partner now: the newest first, then older ones still inside their overlap.
     func signingSecrets(partner: String, keyRing: KeyRing, now: Date = Date()) async throws -> [StandardWebhooks.SigningSecret] {
-        let rows = try await writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT version, sealed FROM webhook_secret WHERE partner_id = ? AND (expires_at IS NULL OR expires_at > ?)
-                ORDER BY version DESC
-                """, arguments: [partner, now.timeIntervalSince1970]).map { ($0["version"] as Int, $0["sealed"] as String) }
+        let sealed = try await writer.read { db in try Self.sealedSigningSecrets(db, partners: [partner], now: now)[partner] ?? [] }
+        return try sealed.map { try $0.open(keyRing: keyRing) }
+    }
+
+    /// The sealed secrets that sign now for each of these partners, newest first.
+    static func sealedSigningSecrets(_ db: Database, partners: Set<String>, now: Date) throws -> [String: [SealedSigningSecret]] {
+        guard !partners.isEmpty else { return [:] }
+        var result: [String: [SealedSigningSecret]] = [:]
+        let placeholders = Array(repeating: "?", count: partners.count).joined(separator: ",")
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT partner_id, version, sealed FROM webhook_secret
+            WHERE partner_id IN (\(placeholders)) AND (expires_at IS NULL OR expires_at > ?)
+            ORDER BY partner_id, version DESC
+            """, arguments: StatementArguments(Array(partners)) + [now.timeIntervalSince1970])
+        while let row = try rows.next() {
+            let secret = SealedSigningSecret(partner: row["partner_id"], version: row["version"], sealed: row["sealed"])
+            result[secret.partner, default: []].append(secret)
         }
-        return try rows.map { version, sealed in
-            let secret = try keyRing.open(sealed, for: Self.webhookSecretBinding(partner: partner, version: version))
-            guard let signing = StandardWebhooks.SigningSecret(secret.exposedString) else {
-                throw SealError(binding: Self.webhookSecretBinding(partner: partner, version: version), problem: .malformed("not a whsec_ secret"))
-            }
-            return signing
-        }
+        return result
     }
 
     /// Creates one message per partner; with an idempotency key, a repeat returns the existing messages.
@@ -166,18 +204,20 @@ extension AppDatabase {
                          now: Date = Date()) async throws -> [QueuedWebhook] {
         try await writer.write { db in
             var queued: [QueuedWebhook] = []
+            queued.reserveCapacity(bodies.count)
+            let existing = try db.cachedStatement(sql: "SELECT id FROM webhook_message WHERE partner_id = ? AND idempotency_key = ?")
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO webhook_message (id, partner_id, event, body, idempotency_key, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            let createdAt = Self.timestamp(now)
             for (partner, body) in bodies {
-                if let key = idempotencyKey, let existing = try String.fetchOne(db, sql: """
-                    SELECT id FROM webhook_message WHERE partner_id = ? AND idempotency_key = ?
-                    """, arguments: [partner, key]) {
-                    queued.append(QueuedWebhook(id: existing, partner: partner, event: event, created: false))
+                if let key = idempotencyKey, let id = try String.fetchOne(existing, arguments: [partner, key]) {
+                    queued.append(QueuedWebhook(id: id, partner: partner, event: event, created: false))
                     continue
                 }
                 let id = StandardWebhooks.newMessageID()
-                try db.execute(sql: """
-                    INSERT INTO webhook_message (id, partner_id, event, body, idempotency_key, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [id, partner, event, Data(body), idempotencyKey, now.timeIntervalSince1970, Self.timestamp(now)])
+                try insert.execute(arguments: [id, partner, event, Data(body), idempotencyKey, now.timeIntervalSince1970, createdAt])
                 queued.append(QueuedWebhook(id: id, partner: partner, event: event, created: true))
             }
             let created = queued.filter(\.created).count
@@ -200,25 +240,29 @@ extension AppDatabase {
     }
 
     /// Claims due messages of active endpoints, recording the attempt as under way with a lease: a claim
-    /// not settled by `now + lease` (its worker died) is recovered by the next worker.
-    func claimWebhooks(limit: Int, lease: Double, now: Date = Date()) async throws -> [ClaimedWebhook] {
+    /// not settled by `now + lease` (its worker died) is recovered by the next worker. Also returns the
+    /// secrets that sign for the claimed messages' partners now.
+    func claimWebhooks(limit: Int, lease: Double, now: Date = Date()) async throws -> WebhookClaim {
         try await writer.write { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
                 JOIN webhook_endpoint e ON e.partner_id = m.partner_id
                 WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND e.state = 'active'
                 ORDER BY m.next_attempt_at LIMIT ?
-                """, arguments: [now.timeIntervalSince1970, limit])
+                """), arguments: [now.timeIntervalSince1970, limit])
             let statement = try db.cachedStatement(sql: """
                 UPDATE webhook_message SET state = 'delivering', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?
                 """)
-            return try rows.map { row in
+            let leaseEnd = now.timeIntervalSince1970 + lease
+            let messages = try rows.map { row in
                 let id: String = row["id"]
-                try statement.execute(arguments: [now.timeIntervalSince1970 + lease, id])
+                try statement.execute(arguments: [leaseEnd, id])
                 let body: Data = row["body"]
                 return ClaimedWebhook(id: id, partner: row["partner_id"], url: row["url"], body: Array(body),
                                       attempts: row["attempts"] + 1, rate: row["rate"], failingSince: row["failing_since"])
             }
+            let secrets = try Self.sealedSigningSecrets(db, partners: Set(messages.map(\.partner)), now: now)
+            return WebhookClaim(messages: messages, secrets: secrets)
         }
     }
 

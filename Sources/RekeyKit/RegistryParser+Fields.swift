@@ -66,12 +66,18 @@ extension RegistryParser {
 
         func bool(_ key: String) -> Bool? {
             guard let value = values[key] else { return nil }
-            guard let flag = value.bool else {
+            guard case .scalar(let scalar) = value, scalar.style == .plain, let flag = Self.yamlBool[scalar.string] else {
                 parser.error("'\(key)' in \(context) must be true or false, found \(describe(value))", at: value)
                 return nil
             }
             return flag
         }
+
+        /// YAML 1.1 booleans, as Yams' default resolver and constructor read them (plain scalars only).
+        static let yamlBool: [String: Bool] = [
+            "true": true, "True": true, "TRUE": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+            "false": false, "False": false, "FALSE": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
+        ]
 
         func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type, required: Bool = false) -> E?
         where E.RawValue == String {

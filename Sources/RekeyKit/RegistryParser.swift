@@ -17,7 +17,9 @@ extension Registry {
     public static func parse(_ text: String, file: String) throws(InputError) -> Registry {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // No implicit tags: Yams resolves them with regular expressions on every scalar (seconds for a
+            // 20,000-partner registry). The walker reads booleans itself (`Fields.bool`); null needs no tag.
+            root = try Yams.compose(yaml: text, Resolver.basic)
         } catch {
             throw InputError([RegistryParser.diagnostic(for: error, in: text, file: file)])
         }

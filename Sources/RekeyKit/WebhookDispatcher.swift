@@ -68,6 +68,9 @@ public final class WebhookDispatcher: Sendable {
 
     /// Runs every due attempt. Keeps going while a retry falls due within `waitUpTo` seconds; returns when
     /// nothing else is due in that window.
+    ///
+    /// Claims, attempts and records overlap: the next batch is claimed while the current one is sent, and
+    /// finished attempts are written in batches while later ones run (one write at a time, in order).
     public func run(waitUpTo: Double = 0) async throws -> WebhookRunSummary {
         _ = try await store.recoverInterruptedWebhooks()
         let clock = ContinuousClock()
@@ -77,55 +80,87 @@ public final class WebhookDispatcher: Sendable {
         var lastFlush = clock.now
         let context = DeliveryContext(dispatcher: self)
         let lease = options.timeout * 2 + 5
+        var writing: Task<Void, any Error>?
+        var claiming: Task<WebhookClaim, any Error>?
+        let (store, logger, onDisable, claimBatch) = (self.store, self.logger, self.onDisable, options.claimBatch)
 
+        /// Hands the buffered records to the writer once the previous batch is written.
         func flush() async throws {
-            try await store.recordWebhookAttempts(buffer)
-            for record in buffer {
-                if let reason = record.disableEndpoint, !summary.disabledEndpoints.contains(record.partner) {
-                    summary.disabledEndpoints.append(record.partner)
-                    logger.warning("webhook endpoint disabled", metadata: ["partner": "\(record.partner)", "reason": "\(reason)"])
-                    await onDisable(record.partner, reason)
-                }
-            }
+            try await writing?.value
+            writing = nil
+            guard !buffer.isEmpty else { return }
+            let batch = buffer
             buffer.removeAll(keepingCapacity: true)
             lastFlush = clock.now
+            var disabled: [(partner: String, reason: String)] = []
+            for record in batch {
+                if let reason = record.disableEndpoint, !summary.disabledEndpoints.contains(record.partner) {
+                    summary.disabledEndpoints.append(record.partner)
+                    disabled.append((record.partner, reason))
+                }
+            }
+            writing = Task {
+                try await store.recordWebhookAttempts(batch)
+                for (partner, reason) in disabled {
+                    logger.warning("webhook endpoint disabled", metadata: ["partner": "\(partner)", "reason": "\(reason)"])
+                    await onDisable(partner, reason)
+                }
+            }
+        }
+        func claim() async throws -> WebhookClaim {
+            let next = claiming ?? Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
+            claiming = nil
+            return try await next.value
         }
 
-        try await withThrowingTaskGroup(of: WebhookAttemptRecord.self) { group in
-            var inFlight = 0
-            var pending: [ClaimedWebhook] = []
-            var drained = false
-            while true {
-                if pending.isEmpty && !drained {
-                    pending = try await store.claimWebhooks(limit: options.claimBatch, lease: lease).reversed()
-                    drained = pending.isEmpty
-                }
-                if let message = pending.popLast() {
-                    if inFlight >= options.inFlight, let record = try await group.next() {
-                        inFlight -= 1
-                        buffer.append(record)
-                        summary.count(record)
-                    }
-                    group.addTask { await context.attempt(message) }
-                    inFlight += 1
-                } else if inFlight > 0, let record = try await group.next() {
+        do {
+            try await withThrowingTaskGroup(of: WebhookAttemptRecord.self) { group in
+                var inFlight = 0
+                var pending: [ClaimedWebhook] = []
+                var drained = false
+                func collect(_ record: WebhookAttemptRecord) {
                     inFlight -= 1
                     buffer.append(record)
                     summary.count(record)
-                    if pending.isEmpty { drained = false }
-                } else {
-                    try await flush()
-                    guard let next = try await store.nextWebhookAttempt() else { break }
-                    let wait = next - Date().timeIntervalSince1970
-                    guard wait <= waitUpTo else { break }
-                    if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
-                    drained = false
-                    continue
                 }
-                if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
-                    try await flush()
+                while true {
+                    if pending.isEmpty && !drained {
+                        let batch = try await claim()
+                        context.add(batch.secrets)
+                        pending = batch.messages.reversed()
+                        drained = pending.isEmpty
+                        if pending.count == claimBatch {  // more are likely due: claim them while these are sent
+                            claiming = Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
+                        }
+                    }
+                    if let message = pending.popLast() {
+                        if inFlight >= options.inFlight, let record = try await group.next() { collect(record) }
+                        group.addTask { await context.attempt(message) }
+                        inFlight += 1
+                    } else if inFlight > 0, let record = try await group.next() {
+                        collect(record)
+                        if pending.isEmpty { drained = false }
+                    } else {
+                        try await flush()
+                        try await writing?.value
+                        writing = nil
+                        guard let next = try await store.nextWebhookAttempt() else { break }
+                        let wait = next - Date().timeIntervalSince1970
+                        guard wait <= waitUpTo else { break }
+                        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+                        drained = false
+                        continue
+                    }
+                    if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
+                        try await flush()
+                    }
                 }
             }
+        } catch {
+            // Leave nothing half-done: what was attempted is written (or its claims expire and are retried).
+            _ = try? await claiming?.value
+            try? await writing?.value
+            throw error
         }
         summary.elapsedSeconds = (clock.now - started).seconds
         summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
@@ -143,39 +178,57 @@ public final class WebhookDispatcher: Sendable {
     }
 }
 
-/// Per-run caches shared by the attempts: checked targets, opened secrets, per-endpoint rate slots.
-private actor DeliveryContext {
+/// Per-run state shared by the attempts: checked targets, the secrets that sign for each claimed partner,
+/// opened secrets, per-endpoint rate slots. A lock, not an actor: every attempt touches it, and hops cost.
+private final class DeliveryContext: @unchecked Sendable {
     let dispatcher: WebhookDispatcher
-    var targets: [String: Result<WebhookTarget, WebhookTargetError>] = [:]
-    var secrets: [String: [StandardWebhooks.SigningSecret]] = [:]
-    var nextSlot: [String: Double] = [:]
+    private let lock = NSLock()
+    // Guarded by `lock`.
+    private var targets: [String: Result<WebhookTarget, WebhookTargetError>] = [:]
+    private var sealed: [String: [SealedSigningSecret]] = [:]
+    private var opened: [SealedSigningSecret: StandardWebhooks.SigningSecret] = [:]
+    private var nextSlot: [String: Double] = [:]
 
     init(dispatcher: WebhookDispatcher) { self.dispatcher = dispatcher }
 
-    func target(_ message: ClaimedWebhook) -> Result<WebhookTarget, WebhookTargetError> {
-        if let cached = targets[message.url] { return cached }
-        let result = Result { () throws(WebhookTargetError) in try dispatcher.options.policy.check(message.url) }
-        targets[message.url] = result
-        return result
+    /// The secrets that sign now for a claimed batch's partners (replacing what an earlier claim said).
+    func add(_ secrets: [String: [SealedSigningSecret]]) {
+        lock.withLock { sealed.merge(secrets) { $1 } }
     }
 
-    func signingSecrets(_ partner: String) async throws -> [StandardWebhooks.SigningSecret] {
-        if let cached = secrets[partner] { return cached }
-        let opened = try await dispatcher.store.signingSecrets(partner: partner, keyRing: dispatcher.keyRing)
-        secrets[partner] = opened
-        return opened
+    func target(_ message: ClaimedWebhook) -> Result<WebhookTarget, WebhookTargetError> {
+        lock.withLock {
+            if let cached = targets[message.url] { return cached }
+            let result = Result { () throws(WebhookTargetError) in try dispatcher.options.policy.check(message.url) }
+            targets[message.url] = result
+            return result
+        }
+    }
+
+    /// The partner's signing secrets, opened once per run and version.
+    func signingSecrets(_ partner: String) throws -> [StandardWebhooks.SigningSecret] {
+        let (current, known) = lock.withLock { () -> ([SealedSigningSecret], [StandardWebhooks.SigningSecret?]) in
+            let current = sealed[partner] ?? []
+            return (current, current.map { opened[$0] })
+        }
+        if known.allSatisfy({ $0 != nil }) { return known.compactMap { $0 } }
+        let secrets = try current.map { try $0.open(keyRing: dispatcher.keyRing) }
+        lock.withLock { for (s, o) in zip(current, secrets) { opened[s] = o } }
+        return secrets
     }
 
     /// Seconds to wait so the partner's endpoint stays under its rate.
     func reserveSlot(_ partner: String, rate: Double?) -> Double {
         guard let rate else { return 0 }
-        let now = Date().timeIntervalSince1970
-        let slot = max(now, nextSlot[partner] ?? now)
-        nextSlot[partner] = slot + 1 / rate
-        return slot - now
+        return lock.withLock {
+            let now = Date().timeIntervalSince1970
+            let slot = max(now, nextSlot[partner] ?? now)
+            nextSlot[partner] = slot + 1 / rate
+            return slot - now
+        }
     }
 
-    nonisolated func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
+    func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
         let options = dispatcher.options
         let started = Date()
         var record = WebhookAttemptRecord(messageID: message.id, partner: message.partner, attemptedAt: started, status: nil,
@@ -183,10 +236,10 @@ private actor DeliveryContext {
         var throttled = false
         var retryAfter: Double?
         do {
-            let target = try await self.target(message).get()
-            let secrets = try await signingSecrets(message.partner)
+            let target = try self.target(message).get()
+            let secrets = try signingSecrets(message.partner)
             guard !secrets.isEmpty else { throw MissingSigningSecret(partner: message.partner) }
-            let wait = await reserveSlot(message.partner, rate: message.rate)
+            let wait = reserveSlot(message.partner, rate: message.rate)
             if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
             let timestamp = Int(Date().timeIntervalSince1970)
             record.attemptedAt = Date()

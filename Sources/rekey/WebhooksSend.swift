@@ -34,9 +34,15 @@ struct WebhooksSend: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let registry = try options.loadRegistry()
-        let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
+        var phase = Date()
+        func done(_ what: String) {
+            logger.info("\(what) in \(String(format: "%.2f", Date().timeIntervalSince(phase))) s")
+            phase = Date()
+        }
+        let registry = try options.loadRegistry()
+        done("read the registry (\(registry.partners.count) partners)")
+        let ring = try options.loadKeyRing()
         let store = try options.openStore(logger: logger)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] else {
             throw InputError([Diagnostic(file: "--data", line: 1, column: 1, message: "not a JSON object")])
@@ -63,30 +69,36 @@ struct WebhooksSend: AsyncParsableCommand {
         }
         let template = try WebhookTemplate.load(event: event, from: options.templates)
         var bodies: [(partner: String, body: [UInt8])] = []
+        var common: [String: Any] = object
+        common["timestamp"] = AppDatabase.timestamp(Date())
+        common["incident_id"] = object["incident_id"] as? String ?? ""
+        common["data_json"] = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        let integrations = Dictionary(grouping: registry.integrations, by: \.partner)
         for partner in targets {
-            var values: [String: Any] = object
-            values["timestamp"] = AppDatabase.timestamp(Date())
+            var values = common
             values["partner_id"] = partner.id
             values["partner_name"] = partner.name
-            values["incident_id"] = object["incident_id"] as? String ?? ""
-            values["data_json"] = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-            let integrations = registry.integrations.filter { $0.partner == partner.id }.map(\.id)
-            values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: integrations), as: UTF8.self)
+            let ids = integrations[partner.id, default: []].map(\.id)
+            values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
             do { bodies.append((partner.id, try template.render(values))) } catch { problems += error.diagnostics }
         }
         guard problems.isEmpty else { throw InputError(problems) }
+        done("rendered \(bodies.count) payloads")
         guard !targets.isEmpty else {
             throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
         }
         let secretProblems = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference,
                                                                   registryFile: options.registry)
+        done("synced the endpoints and their signing secrets")
         let missing = targets.compactMap { secretProblems[$0.id] }
         guard missing.isEmpty else { throw InputError(missing) }
 
         let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
+        done("queued \(queued.count) messages")
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         // Runs everything due (these messages among it): filtering by id would cost a list of all of them per claim.
         let summary = try await worker.webhooks.run(waitUpTo: wait)
+        done("delivered \(summary.delivered) of \(summary.attempted) attempts")
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {
             try Console.json(Result(event: event, messages: queued, delivery: summary))
