@@ -1,4 +1,7 @@
 extension EasyHandle {
+    /// Bodies up to this size go with the headers (libcurl's initial request buffer is 64 KiB).
+    static let inlineBodyLimit = 60 * 1024
+
     /// Configures this handle for `request`: URL restricted to http/https, method and body
     /// (uploaded through the read callback with a Content-Length), headers, timeout,
     /// response cap, redirect policy and TLS verification. Call on a fresh or `reset()` handle.
@@ -17,6 +20,10 @@ extension EasyHandle {
         let sendsBody = !request.body.isEmpty || method == "POST" || method == "PUT" || method == "PATCH"
         if method == "HEAD" {
             try set(CURLOPT_NOBODY, true)
+        } else if sendsBody, request.body.count <= Self.inlineBodyLimit {
+            // libcurl copies the body and sends it with the headers, in one write (no read callback round).
+            try setPostFields(copying: request.body)
+            if method != "POST" { try set(CURLOPT_CUSTOMREQUEST, method) }
         } else if sendsBody {
             uploadBody = request.body
             try set(CURLOPT_POST, true)

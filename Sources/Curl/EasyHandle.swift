@@ -180,8 +180,19 @@ public final class EasyHandle {
     // MARK: - Options
 
     private func optionType(_ option: CURLoption) -> curl_easytype? {
-        curl_easy_option_by_id(option)?.pointee.type
+        Self.optionTypes[option.rawValue]
     }
+
+    /// Every option's type, read once: `curl_easy_option_by_id` scans libcurl's whole table on each call.
+    private static let optionTypes: [UInt32: curl_easytype] = {
+        var types: [UInt32: curl_easytype] = [:]
+        var entry = curl_easy_option_next(nil)
+        while let option = entry {
+            types[option.pointee.id.rawValue] = option.pointee.type  // an alias names the same id and type
+            entry = curl_easy_option_next(option)
+        }
+        return types
+    }()
 
     private func badArgument(_ option: CURLoption, _ what: String) -> CurlError {
         let name = curl_easy_option_by_id(option).flatMap { $0.pointee.name.map { String(cString: $0) } }
@@ -219,6 +230,16 @@ public final class EasyHandle {
             throw badArgument(option, "a string")
         }
         try check(ccurl_easy_setopt_string(rawHandle, option, value), errorBuffer)
+    }
+
+    /// Sets the request body to a copy of `bytes` (`CURLOPT_POSTFIELDSIZE_LARGE` + `CURLOPT_COPYPOSTFIELDS`).
+    public func setPostFields(copying bytes: [UInt8]) throws {
+        try set(CURLOPT_POSTFIELDSIZE_LARGE, bytes.count)
+        let code = bytes.withUnsafeBytes { buffer in
+            // An empty body still needs a valid pointer: libcurl copies zero bytes from it.
+            ccurl_easy_setopt_pointer(rawHandle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)))
+        }
+        try check(code, errorBuffer)
     }
 
     /// Sets a `curl_slist` option (e.g. `CURLOPT_HTTPHEADER`, `CURLOPT_MAIL_RCPT`). The list is

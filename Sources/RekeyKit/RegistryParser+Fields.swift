@@ -41,11 +41,12 @@ extension RegistryParser {
             return scalar.string
         }
 
+        static let identifierBytes = Set("abcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
         /// A lowercase identifier: letters, digits, `-` and `_`, starting with a letter.
         func identifier(_ key: String) -> String? {
             guard let text = string(key, required: true) else { return nil }
-            let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
-            guard let first = text.first, first.isLetter, first.isLowercase, text.allSatisfy(allowed.contains) else {
+            guard let first = text.first, first.isLetter, first.isLowercase, text.utf8.allSatisfy(Self.identifierBytes.contains) else {
                 parser.error("'\(key)' in \(context) must be a lowercase identifier (letters, digits, '-', '_'), found '\(text)'", at: values[key])
                 return nil
             }

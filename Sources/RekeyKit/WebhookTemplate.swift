@@ -34,6 +34,46 @@ public struct WebhookTemplate: Sendable {
     }
 }
 
+extension WebhookTemplate {
+    /// One payload per partner, rendered in parallel chunks: the `data` object's fields, `data_json` (the whole
+    /// object), `incident_id`, `timestamp`, `partner_id`, `partner_name` and `integrations_json` (the partner's
+    /// integration ids). Every problem is collected; `data` must be a JSON object (checked by the caller).
+    public func renderPayloads(for partners: [Partner], registry: Registry, data: String, timestamp: String) async
+        -> (bodies: [(partner: String, body: [UInt8])], problems: [Diagnostic]) {
+        let integrations = Dictionary(grouping: registry.integrations, by: \.partner).mapValues { $0.map(\.id) }
+        let chunkSize = max(256, partners.count / (ProcessInfo.processInfo.activeProcessorCount * 2) + 1)
+        let chunks = stride(from: 0, to: partners.count, by: chunkSize).map { partners[$0..<min($0 + chunkSize, partners.count)] }
+        let rendered = await withTaskGroup(of: (Int, [(String, [UInt8])], [Diagnostic]).self) { group in
+            for (index, chunk) in chunks.enumerated() {
+                group.addTask {
+                    let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]
+                    var common = object
+                    common["timestamp"] = timestamp
+                    common["incident_id"] = object["incident_id"] as? String ?? ""
+                    common["data_json"] = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+                        .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                    var bodies: [(String, [UInt8])] = []
+                    var problems: [Diagnostic] = []
+                    bodies.reserveCapacity(chunk.count)
+                    for partner in chunk {
+                        var values = common
+                        values["partner_id"] = partner.id
+                        values["partner_name"] = partner.name
+                        let ids = integrations[partner.id, default: []]
+                        values["integrations_json"] = "[" + ids.map { "\"" + JSONStringContent().escapeText($0) + "\"" }.joined(separator: ",") + "]"
+                        do throws(InputError) { bodies.append((partner.id, try render(values))) } catch { problems += error.diagnostics }
+                    }
+                    return (index, bodies, problems)
+                }
+            }
+            var results: [(Int, [(String, [UInt8])], [Diagnostic])] = []
+            for await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
+        return (rendered.flatMap { $0.1 }.map { (partner: $0.0, body: $0.1) }, rendered.flatMap { $0.2 })
+    }
+}
+
 /// Escapes text for the inside of a JSON string.
 struct JSONStringContent: MustacheContentType {
     func escapeText(_ text: String) -> String {

@@ -25,6 +25,8 @@ struct WebhooksSend: AsyncParsableCommand {
         var event: String
         var messages: [QueuedWebhook]
         var delivery: WebhookRunSummary
+        /// Seconds per phase: registry, render, sync (endpoints and secrets), queue, delivery.
+        var phases: [String: Double]
     }
 
     func validate() throws {
@@ -36,15 +38,17 @@ struct WebhooksSend: AsyncParsableCommand {
     func run() async throws {
         let logger = options.makeLogger()
         var phase = Date()
-        func done(_ what: String) {
-            logger.info("\(what) in \(String(format: "%.2f", Date().timeIntervalSince(phase))) s")
+        var phases: [String: Double] = [:]
+        func done(_ name: String, _ what: String) {
+            phases[name] = Date().timeIntervalSince(phase)
+            logger.info("\(what) in \(String(format: "%.2f", phases[name]!)) s")
             phase = Date()
         }
         let registry = try options.loadRegistry()
-        done("read the registry (\(registry.partners.count) partners)")
+        done("registry", "read the registry (\(registry.partners.count) partners)")
         let ring = try options.loadKeyRing()
         let store = try options.openStore(logger: logger)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] else {
+        guard (try? JSONSerialization.jsonObject(with: Data(data.utf8))) is [String: Any] else {
             throw InputError([Diagnostic(file: "--data", line: 1, column: 1, message: "not a JSON object")])
         }
 
@@ -60,48 +64,42 @@ struct WebhooksSend: AsyncParsableCommand {
         for id in partners where registry.partner(id)?.webhook.map({ !$0.events.contains(event) }) == true {
             problems.append(Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\(id)' does not subscribe to \(event)"))
         }
+        var checked: [String: String?] = [:]  // URL -> problem; most partners share few hosts
         for partner in targets {
             let webhook = partner.webhook!
-            do { _ = try delivery.policy.check(webhook.url) } catch {
+            let problem = checked[webhook.url] ?? {
+                do { _ = try delivery.policy.check(webhook.url); return nil } catch { return "\(error)" }
+            }()
+            checked[webhook.url] = problem
+            if let problem {
                 problems.append(Diagnostic(file: options.registry, line: webhook.urlLine, column: webhook.urlColumn,
-                                           message: "partner '\(partner.id)': \(error)"))
+                                           message: "partner '\(partner.id)': \(problem)"))
             }
         }
         let template = try WebhookTemplate.load(event: event, from: options.templates)
-        var bodies: [(partner: String, body: [UInt8])] = []
-        var common: [String: Any] = object
-        common["timestamp"] = AppDatabase.timestamp(Date())
-        common["incident_id"] = object["incident_id"] as? String ?? ""
-        common["data_json"] = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-        let integrations = Dictionary(grouping: registry.integrations, by: \.partner)
-        for partner in targets {
-            var values = common
-            values["partner_id"] = partner.id
-            values["partner_name"] = partner.name
-            let ids = integrations[partner.id, default: []].map(\.id)
-            values["integrations_json"] = String(decoding: try JSONSerialization.data(withJSONObject: ids), as: UTF8.self)
-            do { bodies.append((partner.id, try template.render(values))) } catch { problems += error.diagnostics }
-        }
+        let rendered = await template.renderPayloads(for: targets, registry: registry, data: data, timestamp: AppDatabase.timestamp(Date()))
+        let bodies = rendered.bodies
+        problems += rendered.problems
         guard problems.isEmpty else { throw InputError(problems) }
-        done("rendered \(bodies.count) payloads")
+        done("render", "rendered \(bodies.count) payloads")
         guard !targets.isEmpty else {
             throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
         }
         let secretProblems = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference,
                                                                   registryFile: options.registry)
-        done("synced the endpoints and their signing secrets")
+        done("sync", "synced the endpoints and their signing secrets")
         let missing = targets.compactMap { secretProblems[$0.id] }
         guard missing.isEmpty else { throw InputError(missing) }
 
         let queued = try await store.enqueueWebhooks(event: event, bodies: bodies, idempotencyKey: idempotencyKey)
-        done("queued \(queued.count) messages")
+        done("queue", "queued \(queued.count) messages")
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         // Runs everything due (these messages among it): filtering by id would cost a list of all of them per claim.
         let summary = try await worker.webhooks.run(waitUpTo: wait)
-        done("delivered \(summary.delivered) of \(summary.attempted) attempts")
+        done("delivery", "delivered \(summary.delivered) of \(summary.attempted) attempts")
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {
-            try Console.json(Result(event: event, messages: queued, delivery: summary))
+            try Console.json(Result(event: event, messages: queued, delivery: summary, phases: phases))
         } else {
             for message in queued {
                 let state = states[message.id] ?? "?"
