@@ -4,7 +4,7 @@ import Mail
 
 /// How a send runs.
 public struct SendOptions: Sendable {
-    /// Messages in flight at once (and SMTP connections).
+    /// SMTP connections; up to twice as many messages are in flight (composed while the connections are busy).
     public var concurrency: Int = 8
     /// Messages per second at most, when set.
     public var rate: Double?
@@ -12,8 +12,8 @@ public struct SendOptions: Sendable {
     /// Keep running while a deferred retry falls due within this many seconds; later ones are left
     /// for the next `campaign send` or `rekey worker`.
     public var waitForRetries: Double = 120
-    /// Recipients claimed (recorded as `sending`) per store transaction.
-    public var claimBatch = 64
+    /// Recipients claimed (recorded as `sending`) per store transaction; the next batch is claimed while one is sent.
+    public var claimBatch = 128
     /// Results are committed in batches of this many, or after `flushInterval` seconds.
     public var flushBatch = 256
     public var flushInterval = 0.05
@@ -82,52 +82,84 @@ public struct CampaignSender: Sendable {
         var lastFlush = clock.now
         var pending: [ClaimedRecipient] = []
         var stopped = false
+        var writing: Task<Void, any Error>?
+        var claiming: Task<[ClaimedRecipient], any Error>?
+        let (store, claimBatch) = (self.store, options.claimBatch)
+        // Composing overlaps sending: up to one message waits, composed, behind each busy connection.
+        let inFlightLimit = options.concurrency * 2
 
+        /// Hands the buffered outcomes to the writer once the previous batch is written (one write at a time).
         func flush() async throws {
-            try await store.recordDeliveries(buffer)
-            buffer.removeAll(keepingCapacity: true)
+            try await writing?.value
+            writing = nil
             lastFlush = clock.now
+            guard !buffer.isEmpty else { return }
+            let batch = buffer
+            buffer.removeAll(keepingCapacity: true)
+            writing = Task { try await store.recordDeliveries(batch) }
             progress(tally.progress(elapsed: (clock.now - started).seconds))
         }
+        func settle() async throws {
+            try await flush()
+            try await writing?.value
+            writing = nil
+        }
+        func claim() async throws -> [ClaimedRecipient] {
+            let next = claiming ?? Task { try await store.claimRecipients(id, limit: claimBatch) }
+            claiming = nil
+            return try await next.value
+        }
 
-        try await withThrowingTaskGroup(of: (ClaimedRecipient, DeliveryResult).self) { group in
-            var inFlight = 0
-            while true {
-                if pending.isEmpty && !stopped {
-                    pending = try await store.claimRecipients(id, limit: options.claimBatch)
-                    pending.reverse()
-                    if pending.isEmpty, try await store.campaign(id).state != .sending { stopped = true }
-                }
-                if !pending.isEmpty, inFlight < options.concurrency {
-                    let recipient = pending.removeLast()
-                    try await limiter?.acquire()
-                    group.addTask { [template, transport] in
-                        do {
-                            let mail = try Self.compose(recipient, campaign: id, template: template)
-                            return (recipient, await transport.deliver(mail))
-                        } catch {
-                            return (recipient, DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)"))
+        do {
+            try await withThrowingTaskGroup(of: (ClaimedRecipient, DeliveryResult).self) { group in
+                var inFlight = 0
+                while true {
+                    if pending.isEmpty && !stopped {
+                        pending = try await claim()
+                        pending.reverse()
+                        if pending.isEmpty {
+                            if try await store.campaign(id).state != .sending { stopped = true }
+                        } else if pending.count == claimBatch {  // more are likely due: claim them while these go out
+                            claiming = Task { try await store.claimRecipients(id, limit: claimBatch) }
                         }
                     }
-                    inFlight += 1
-                    continue
-                }
-                if inFlight > 0, let (recipient, result) = try await group.next() {
-                    inFlight -= 1
-                    buffer.append(record(recipient, result, tally: &tally))
-                    if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
-                        try await flush()
+                    if !pending.isEmpty, inFlight < inFlightLimit {
+                        let recipient = pending.removeLast()
+                        try await limiter?.acquire()
+                        group.addTask { [template, transport] in
+                            do {
+                                let mail = try Self.compose(recipient, campaign: id, template: template)
+                                return (recipient, await transport.deliver(mail))
+                            } catch {
+                                return (recipient, DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)"))
+                            }
+                        }
+                        inFlight += 1
+                        continue
                     }
-                    continue
+                    if inFlight > 0, let (recipient, result) = try await group.next() {
+                        inFlight -= 1
+                        buffer.append(record(recipient, result, tally: &tally))
+                        if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
+                            try await flush()
+                        }
+                        continue
+                    }
+                    try await settle()
+                    if stopped || Task.isCancelled { break }
+                    guard let due = try await store.nextRetry(id) else { break }
+                    let wait = due - Date().timeIntervalSince1970
+                    guard wait <= options.waitForRetries else { break }
+                    if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
                 }
-                try await flush()
-                if stopped || Task.isCancelled { break }
-                guard let due = try await store.nextRetry(id) else { break }
-                let wait = due - Date().timeIntervalSince1970
-                guard wait <= options.waitForRetries else { break }
-                if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
             }
+        } catch {
+            // Claimed but unsent recipients stay `sending`; the next run re-queues them (counted as interrupted).
+            _ = try? await claiming?.value
+            try? await writing?.value
+            throw error
         }
+        if let unclaimed = claiming { pending += try await unclaimed.value }
         try await store.releaseRecipients(pending.map(\.id))
         let final = try await store.concludeSending(id, counts: tally.counts)
         let elapsed = (clock.now - started).seconds

@@ -111,7 +111,8 @@ public struct EmailTemplate: Sendable {
 
     /// Renders the three parts. The subject is rendered as text and must stay on one line.
     public func render(_ values: [String: Any]) -> Rendered {
-        Rendered(subject: subject.render(values), text: text.render(values), html: html.render(values))
+        let context = MustacheValues(values)
+        return Rendered(subject: subject.render(context), text: text.render(context), html: html.render(context))
     }
 
     /// `{{name}}`, `{{{name}}}`, `{{&name}}`, `{{#name}}`, `{{^name}}` occurrences with their line and column.

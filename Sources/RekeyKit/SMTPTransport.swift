@@ -73,8 +73,12 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     private var busy: [Bool]  // guarded by `lock`
     private var next = 0  // guarded by `lock`
 
+    /// STARTTLS required, except for plain smtp:// to a loopback host (tried there); read once.
+    private let tls: curl_usessl
+
     public init(_ configuration: SMTPConfiguration, connections: Int) throws {
         self.configuration = configuration
+        self.tls = configuration.url.scheme == "smtp" && configuration.isLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
         let count = max(1, connections)
         self.slots = try (0..<count).map { _ in try CurlMulti(maxConnections: 1) }
         self.busy = Array(repeating: false, count: count)
@@ -101,7 +105,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     }
 
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
-        let configuration = self.configuration
+        let (configuration, tls) = (self.configuration, self.tls)
         let (slot, multi) = acquire()
         do {
             let (result, clean) = try await multi.perform(configure: { handle in
@@ -111,7 +115,6 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
                 try handle.set(CURLOPT_UPLOAD, true)
                 handle.uploadBody = mail.bytes
                 try handle.set(CURLOPT_INFILESIZE_LARGE, mail.bytes.count)
-                let tls = configuration.url.scheme == "smtp" && configuration.isLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
                 try handle.set(CURLOPT_USE_SSL, Int(tls.rawValue))
                 if let ca = configuration.caFile { try handle.set(CURLOPT_CAINFO, ca) }
                 if let user = configuration.username { try handle.set(CURLOPT_USERNAME, user) }

@@ -26,7 +26,7 @@ public struct WebhookTemplate: Sendable {
 
     /// Renders the payload and checks that it is JSON; returns the exact bytes that will be signed and sent.
     public func render(_ values: [String: Any]) throws(InputError) -> [UInt8] {
-        let body = Array(template.render(values).utf8)
+        let body = Array(template.render(MustacheValues(values)).utf8)
         guard (try? JSONSerialization.jsonObject(with: Data(body))) != nil else {
             throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "the rendered payload for '\(event)' is not valid JSON")])
         }
