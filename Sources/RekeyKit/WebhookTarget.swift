@@ -68,14 +68,16 @@ public struct WebhookPolicy: Sendable {
 
 /// A checked webhook destination and the address it was checked at.
 public struct WebhookTarget: Sendable {
-    public var url: String
-    public var host: String
-    public var port: Int
-    public var address: String
-
+    public let url: String
+    public let host: String
+    public let port: Int
+    public let address: String
     /// `host:port:address` for libcurl's CURLOPT_RESOLVE, so the connection goes where the check looked.
-    var resolveEntry: String {
-        "\(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))):\(port):\(address.contains(":") ? "[\(address)]" : address)"
+    let resolveEntry: String
+
+    init(url: String, host: String, port: Int, address: String) {
+        (self.url, self.host, self.port, self.address) = (url, host, port, address)
+        resolveEntry = "\(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))):\(port):\(address.contains(":") ? "[\(address)]" : address)"
     }
 }
 
