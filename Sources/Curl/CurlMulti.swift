@@ -59,6 +59,20 @@ public final class CurlMulti: Sendable {
         }
     }
 
+    /// Starts one transfer and returns at once: for callers that drive many transfers without a task and a
+    /// continuation each. `configure` and `complete` are as for `perform`; `done` then receives the result on the
+    /// multi thread (or at once on the caller's, if the transfer cannot start) and must be quick as well.
+    public func start<T: Sendable>(
+        configure: @escaping @Sendable (EasyHandle) throws -> Void,
+        complete: @escaping @Sendable (EasyHandle, CurlError?) throws -> T,
+        done: @escaping @Sendable (Result<T, any Error>) -> Void
+    ) {
+        engine.submit(
+            Transfer(), configure: configure,
+            complete: { handle, error in done(Result { try complete(handle, error) }) },
+            fail: { error in done(.failure(error)) })
+    }
+
     /// Runs an HTTP request. Transport failures (including timeouts, code 28) throw
     /// `CurlError`; any HTTP status, including 3xx when not following redirects, is returned.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {

@@ -266,6 +266,17 @@ extension AppDatabase {
         }
     }
 
+    /// Claimed messages that were never attempted go back to pending, due now, with their claim undone.
+    func releaseWebhooks(_ ids: [String], now: Date = Date()) async throws {
+        guard !ids.isEmpty else { return }
+        try await writer.write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE webhook_message SET state = 'pending', attempts = attempts - 1, next_attempt_at = ? WHERE id = ? AND state = 'delivering'
+                """)
+            for id in ids { try statement.execute(arguments: [now.timeIntervalSince1970, id]) }
+        }
+    }
+
     /// Records attempts and their consequences for messages and endpoints, in one transaction.
     func recordWebhookAttempts(_ records: [WebhookAttemptRecord]) async throws {
         guard !records.isEmpty else { return }

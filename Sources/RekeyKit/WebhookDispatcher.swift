@@ -113,48 +113,58 @@ public final class WebhookDispatcher: Sendable {
             return try await next.value
         }
 
+        let completions = Completions()
+        var inFlight = 0
+        var pending: [ClaimedWebhook] = []
+        var drained = false
         do {
-            try await withThrowingTaskGroup(of: WebhookAttemptRecord.self) { group in
-                var inFlight = 0
-                var pending: [ClaimedWebhook] = []
-                var drained = false
-                func collect(_ record: WebhookAttemptRecord) {
-                    inFlight -= 1
-                    buffer.append(record)
-                    summary.count(record)
+            while true {
+                if Task.isCancelled {
+                    // Stop starting attempts; let those under way end and be written, put the rest back.
+                    let unsent = pending.map(\.id) + ((try? await claiming?.value)?.messages.map(\.id) ?? [])
+                    try await Task { try await store.releaseWebhooks(unsent) }.value  // not cancelled with this task
+                    pending = []
+                    claiming = nil
+                    while inFlight > 0 {
+                        let records = await completions.take()
+                        inFlight -= records.count
+                        for record in records { buffer.append(record); summary.count(record) }
+                    }
+                    try await flush()
+                    try await writing?.value
+                    throw CancellationError()
                 }
-                while true {
-                    if pending.isEmpty && !drained {
-                        let batch = try await claim()
-                        context.add(batch.secrets)
-                        pending = batch.messages.reversed()
-                        drained = pending.isEmpty
-                        if pending.count == claimBatch {  // more are likely due: claim them while these are sent
-                            claiming = Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
-                        }
+                if pending.isEmpty && !drained {
+                    let batch = try await claim()
+                    context.add(batch.secrets)
+                    pending = batch.messages.reversed()
+                    drained = pending.isEmpty
+                    if pending.count == claimBatch {  // more are likely due: claim them while these are sent
+                        claiming = Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
                     }
-                    if let message = pending.popLast() {
-                        if inFlight >= options.inFlight, let record = try await group.next() { collect(record) }
-                        group.addTask { await context.attempt(message) }
-                        inFlight += 1
-                    } else if inFlight > 0, let record = try await group.next() {
-                        collect(record)
-                        if pending.isEmpty { drained = false }
-                    } else {
-                        try await flush()
-                        try await writing?.value
-                        writing = nil
-                        guard let next = try await store.nextWebhookAttempt() else { break }
-                        let wait = next - Date().timeIntervalSince1970
-                        guard wait <= waitUpTo else { break }
-                        if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
-                        drained = false
-                        continue
-                    }
+                }
+                while inFlight < options.inFlight, let message = pending.popLast() {
+                    context.start(message, completions: completions)
+                    inFlight += 1
+                }
+                if inFlight > 0 {
+                    let records = await completions.take()
+                    inFlight -= records.count
+                    for record in records { buffer.append(record); summary.count(record) }
+                    if pending.isEmpty { drained = false }
                     if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
                         try await flush()
                     }
+                    continue
                 }
+                try await flush()
+                try await writing?.value
+                writing = nil
+                guard let next = try await store.nextWebhookAttempt() else { break }
+                let wait = next - Date().timeIntervalSince1970
+                guard wait <= waitUpTo else { break }
+                if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
+                drained = false
             }
         } catch {
             // Leave nothing half-done: what was attempted is written (or its claims expire and are retried).
@@ -228,36 +238,62 @@ private final class DeliveryContext: @unchecked Sendable {
         }
     }
 
-    func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
-        let options = dispatcher.options
-        let started = Date()
-        var record = WebhookAttemptRecord(messageID: message.id, partner: message.partner, attemptedAt: started, status: nil,
-                                          latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: nil, disableEndpoint: nil)
-        var throttled = false
-        var retryAfter: Double?
+    /// Starts one attempt: signs it (every active secret, a fresh timestamp) and hands it to libcurl, after
+    /// the endpoint's rate allows. Its record arrives through `completions`, from libcurl's thread.
+    func start(_ message: ClaimedWebhook, completions: Completions) {
         do {
             let target = try self.target(message).get()
             let secrets = try signingSecrets(message.partner)
             guard !secrets.isEmpty else { throw MissingSigningSecret(partner: message.partner) }
             let wait = reserveSlot(message.partner, rate: message.rate)
-            if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
-            let timestamp = Int(Date().timeIntervalSince1970)
-            record.attemptedAt = Date()
-            let request = HTTPRequest(
-                method: "POST", url: message.url,
-                headers: [
-                    ("Content-Type", "application/json"), ("User-Agent", "rekey/0.1"),
-                    ("webhook-id", message.id), ("webhook-timestamp", String(timestamp)),
-                    ("webhook-signature", StandardWebhooks.signatureHeader(secrets: secrets, id: message.id, timestamp: timestamp, body: message.body)),
-                ],
-                body: message.body, timeout: .milliseconds(Int(options.timeout * 1000)), maxResponseBytes: options.excerptBytes)
-            let response = try await dispatcher.http.perform(configure: { handle in
-                try handle.configure(for: request)
-                try handle.set(CURLOPT_RESOLVE, list: [target.resolveEntry])
-            }, complete: { handle, error in
-                if let error { throw error }
-                return try handle.httpResponse()
-            })
+            if wait > 0 {
+                Task {
+                    try? await Task.sleep(for: .seconds(wait))
+                    self.send(message, to: target, secrets: secrets, completions: completions)
+                }
+            } else {
+                send(message, to: target, secrets: secrets, completions: completions)
+            }
+        } catch {
+            completions.add(finish(message, attemptedAt: Date(), result: .failure(error)))
+        }
+    }
+
+    private func send(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
+                      completions: Completions) {
+        let options = dispatcher.options
+        let attemptedAt = Date()
+        let timestamp = Int(attemptedAt.timeIntervalSince1970)
+        let request = HTTPRequest(
+            method: "POST", url: message.url,
+            headers: [
+                ("Content-Type", "application/json"), ("User-Agent", "rekey/0.1"),
+                ("webhook-id", message.id), ("webhook-timestamp", String(timestamp)),
+                ("webhook-signature", StandardWebhooks.signatureHeader(secrets: secrets, id: message.id, timestamp: timestamp, body: message.body)),
+            ],
+            body: message.body, timeout: .milliseconds(Int(options.timeout * 1000)), maxResponseBytes: options.excerptBytes)
+        let resolve = target.resolveEntry
+        dispatcher.http.start(configure: { handle in
+            try handle.configure(for: request)
+            try handle.set(CURLOPT_RESOLVE, list: [resolve])
+        }, complete: { handle, error in
+            if let error { throw error }
+            return try handle.httpResponse()
+        }, done: { result in
+            completions.add(self.finish(message, attemptedAt: attemptedAt, result: result))
+        })
+    }
+
+    /// What an attempt's outcome means: delivered, retried when, given up, or the endpoint disabled.
+    func finish(_ message: ClaimedWebhook, attemptedAt: Date, result: Result<HTTPResponse, any Error>) -> WebhookAttemptRecord {
+        let options = dispatcher.options
+        var record = WebhookAttemptRecord(messageID: message.id, partner: message.partner, attemptedAt: attemptedAt, status: nil,
+                                          latencyMs: Date().timeIntervalSince(attemptedAt) * 1000, excerpt: nil, error: nil,
+                                          delivered: false, nextAttemptAt: nil, disableEndpoint: nil)
+        var throttled = false
+        var retryAfter: Double?
+        switch result {
+        case .success(let response):
             record.status = response.status
             record.excerpt = String(decoding: response.body.prefix(options.excerptBytes), as: UTF8.self)
             switch response.status {
@@ -271,20 +307,18 @@ private final class DeliveryContext: @unchecked Sendable {
                 throttled = response.status == 429
                 retryAfter = response.header("Retry-After").flatMap(Self.parseRetryAfter)
             }
-        } catch let error as CurlError {
+        case .failure(let error as CurlError):
             record.error = error.description
             throttled = error.isTimeout
-        } catch {
+        case .failure(let error):
             record.error = "\(error)"
         }
-        record.latencyMs = Date().timeIntervalSince(record.attemptedAt) * 1000
         guard !record.delivered, record.disableEndpoint == nil else { return record }
-        record.nextAttemptAt = dispatcher.nextDelay(afterAttempt: message.attempts, throttled: throttled, retryAfter: retryAfter)
-            .map { Date().timeIntervalSince1970 + $0 }
-        if let since = message.failingSince, Date().timeIntervalSince1970 - since >= options.disableAfter {
-            let days = (Date().timeIntervalSince1970 - since) / 86_400
-            record.disableEndpoint = String(format: "failing without a success for %.1f days", days)
-            record.nextAttemptAt = record.nextAttemptAt ?? Date().timeIntervalSince1970
+        let now = Date().timeIntervalSince1970
+        record.nextAttemptAt = dispatcher.nextDelay(afterAttempt: message.attempts, throttled: throttled, retryAfter: retryAfter).map { now + $0 }
+        if let since = message.failingSince, now - since >= options.disableAfter {
+            record.disableEndpoint = String(format: "failing without a success for %.1f days", (now - since) / 86_400)
+            record.nextAttemptAt = record.nextAttemptAt ?? now
         }
         return record
     }
@@ -303,6 +337,51 @@ private extension WebhookRunSummary {
     mutating func count(_ record: WebhookAttemptRecord) {
         attempted += 1
         if record.delivered { delivered += 1 } else if record.nextAttemptAt == nil { failed += 1 } else { retrying += 1 }
+    }
+}
+
+/// Finished attempts, handed from libcurl's thread to the send loop, which sleeps only when there are none:
+/// one wake-up per batch rather than a task, a continuation and several thread hops per attempt.
+final class Completions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ready: [WebhookAttemptRecord] = []  // guarded by `lock`
+    private var waiter: CheckedContinuation<[WebhookAttemptRecord], Never>?  // guarded by `lock`
+
+    func add(_ record: WebhookAttemptRecord) {
+        lock.lock()
+        guard let waiter else {
+            ready.append(record)
+            lock.unlock()
+            return
+        }
+        self.waiter = nil
+        lock.unlock()
+        waiter.resume(returning: [record])
+    }
+
+    /// Everything finished so far; waits for at least one. Call only while attempts are under way.
+    func take() async -> [WebhookAttemptRecord] {
+        if let all = takeReady() { return all }
+        return await withCheckedContinuation { continuation in
+            lock.lock()
+            if ready.isEmpty {
+                waiter = continuation
+                lock.unlock()
+            } else {
+                let all = ready
+                ready = []
+                lock.unlock()
+                continuation.resume(returning: all)
+            }
+        }
+    }
+
+    private func takeReady() -> [WebhookAttemptRecord]? {
+        lock.withLock {
+            guard !ready.isEmpty else { return nil }
+            defer { ready = [] }
+            return ready
+        }
     }
 }
 

@@ -169,6 +169,31 @@ import Testing
         #expect(try await fixture.store.nextWebhookAttempt() != nil)
     }
 
+    @Test func cancellingARunRecordsWhatWasSentAndPutsTheRestBack() async throws {
+        // Given 40 messages to a receiver that takes 0.4 s per request, at most 4 in flight
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["slow": "/slow/0.4"])
+        _ = try await enqueue(registry, partners: Array(repeating: "slow", count: 40))
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring,
+                                               options: options { $0.inFlight = 4; $0.connections = 4; $0.connectionsPerHost = 4 }, logger: logger)
+
+        // When the run is cancelled while the first requests are under way
+        let run = Task { try await dispatcher.run() }
+        for _ in 0..<200 where (try? requests(dir.file("log")).count) ?? 0 == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        run.cancel()
+        await #expect(throws: CancellationError.self) { try await run.value }
+
+        // Then every request the receiver got is recorded as delivered, nothing is left mid-delivery,
+        // and the messages never sent are pending again with no attempt counted
+        let sent = try requests(dir.file("log")).count
+        #expect(sent >= 1 && sent < 40)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_attempt") == sent)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivered'") == sent)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivering'") == 0)
+        #expect(try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'pending' AND attempts = 0") == 40 - sent)
+    }
+
     @Test func anIdempotencyKeyCreatesNothingNew() async throws {
         let registry = try registry(port: 9, paths: ["a": "/ok"])
         let first = try await enqueue(registry, partners: ["a"], key: "incident-42")
