@@ -108,7 +108,7 @@ public final class WebhookDispatcher: Sendable {
             }
         }
         func claim() async throws -> WebhookClaim {
-            let next = claiming ?? Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
+            let next = claiming ?? Task { try await context.claim(limit: claimBatch, lease: lease) }
             claiming = nil
             return try await next.value
         }
@@ -136,11 +136,10 @@ public final class WebhookDispatcher: Sendable {
                 }
                 if pending.isEmpty && !drained {
                     let batch = try await claim()
-                    context.add(batch.secrets)
                     pending = batch.messages.reversed()
                     drained = pending.isEmpty
                     if pending.count == claimBatch {  // more are likely due: claim them while these are sent
-                        claiming = Task { try await store.claimWebhooks(limit: claimBatch, lease: lease) }
+                        claiming = Task { try await context.claim(limit: claimBatch, lease: lease) }
                     }
                 }
                 while inFlight < options.inFlight, let message = pending.popLast() {
@@ -201,9 +200,17 @@ private final class DeliveryContext: @unchecked Sendable {
 
     init(dispatcher: WebhookDispatcher) { self.dispatcher = dispatcher }
 
-    /// The secrets that sign now for a claimed batch's partners (replacing what an earlier claim said).
-    func add(_ secrets: [String: [SealedSigningSecret]]) {
-        lock.withLock { sealed.merge(secrets) { $1 } }
+    /// Claims a batch and opens its partners' new signing secrets, off the send loop (in the claiming task).
+    /// A secret that fails to open is left for `signingSecrets` to report on each of its messages.
+    func claim(limit: Int, lease: Double) async throws -> WebhookClaim {
+        let claim = try await dispatcher.store.claimWebhooks(limit: limit, lease: lease)
+        let unopened = lock.withLock { claim.secrets.values.joined().filter { opened[$0] == nil } }
+        let newlyOpened = unopened.compactMap { sealed in (try? sealed.open(keyRing: dispatcher.keyRing)).map { (sealed, $0) } }
+        lock.withLock {
+            sealed.merge(claim.secrets) { $1 }
+            for (s, o) in newlyOpened { opened[s] = o }
+        }
+        return claim
     }
 
     func target(_ message: ClaimedWebhook) -> Result<WebhookTarget, WebhookTargetError> {
