@@ -30,6 +30,36 @@ struct CurlMultiTests {
         #expect(response.totalTime > 0)
     }
 
+    @Test func startCallsBackOnceWithEachResult() async throws {
+        // Given 20 small POSTs (sent inline with the headers) and one to a port nobody listens on
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let multi = try CurlMulti(maxConnections: 4)
+        let (results, sink) = AsyncStream.makeStream(of: (Int, Result<HTTPResponse, any Error>).self)
+        for index in 0..<21 {
+            let url = index < 20 ? server.url("/echo") : "http://127.0.0.1:9/"
+            let request = HTTPRequest(method: "POST", url: url, body: Array("body \(index)".utf8), timeout: .seconds(5))
+            // When each is started with a callback instead of awaited
+            multi.start(configure: { try $0.configure(for: request) }, complete: { handle, error in
+                if let error { throw error }
+                return try handle.httpResponse()
+            }, done: { sink.yield((index, $0)) })
+        }
+
+        // Then each calls back once: the POSTs with their own body echoed, the refused one with a CurlError
+        var seen: [Int: Result<HTTPResponse, any Error>] = [:]
+        for await (index, result) in results {
+            #expect(seen[index] == nil)
+            seen[index] = result
+            if seen.count == 21 { break }
+        }
+        for index in 0..<20 {
+            let echo = try Echo(try #require(try seen[index]?.get()).body)
+            #expect(echo.method == "POST" && echo.body == Array("body \(index)".utf8))
+        }
+        #expect(throws: CurlError.self) { try seen[20]?.get() }
+    }
+
     @Test func largeUploadUsesReadCallback() async throws {
         let server = try await TestServer.start()
         defer { server.stop() }
