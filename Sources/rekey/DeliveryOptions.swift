@@ -14,7 +14,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where messages go when no SMTP server is configured.", valueName: "dir"))
     var outbox = "outbox"
 
-    @Option(help: "Messages in flight at once (SMTP connections).") var concurrency = 8
+    @Option(help: "SMTP connections, each reused for many messages (up to twice as many messages are in flight).") var concurrency = 8
 
     @Option(help: ArgumentHelp("At most this many messages per second, e.g. 50 or 50/s.", valueName: "rate"))
     var rate: String?
