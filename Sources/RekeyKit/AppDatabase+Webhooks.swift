@@ -119,7 +119,7 @@ extension AppDatabase {
                 func problem(_ message: String) {
                     problems[partner.id] = Diagnostic(file: registryFile, line: webhook.urlLine, column: webhook.urlColumn, message: message)
                 }
-                let events = "[" + webhook.events.map { "\"" + JSONStringContent().escapeText($0) + "\"" }.joined(separator: ",") + "]"
+                let events = JSONStringContent.array(webhook.events)
                 if let old = stored[partner.id], old.url == webhook.url, old.events == events, old.rate == webhook.rate {
                     // Unchanged: nothing to write.
                 } else {
@@ -176,13 +176,8 @@ extension AppDatabase {
         }
     }
 
-    /// The secrets that sign for a partner now: the newest first, then older ones still inside their overlap.
-    func signingSecrets(partner: String, keyRing: KeyRing, now: Date = Date()) async throws -> [StandardWebhooks.SigningSecret] {
-        let sealed = try await writer.read { db in try Self.sealedSigningSecrets(db, partners: [partner], now: now)[partner] ?? [] }
-        return try sealed.map { try $0.open(keyRing: keyRing) }
-    }
-
-    /// The sealed secrets that sign now for each of these partners, newest first.
+    /// The sealed secrets that sign now for each of these partners: the newest first, then older ones still
+    /// inside their overlap.
     static func sealedSigningSecrets(_ db: Database, partners: Set<String>, now: Date) throws -> [String: [SealedSigningSecret]] {
         guard !partners.isEmpty else { return [:] }
         var result: [String: [SealedSigningSecret]] = [:]

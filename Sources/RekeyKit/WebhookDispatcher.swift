@@ -117,6 +117,12 @@ public final class WebhookDispatcher: Sendable {
         var inFlight = 0
         var pending: [ClaimedWebhook] = []
         var drained = false
+        /// Takes every finished attempt (waiting for one), for the summary and the next write.
+        func collect() async {
+            let records = await completions.take()
+            inFlight -= records.count
+            for record in records { buffer.append(record); summary.count(record) }
+        }
         do {
             while true {
                 if Task.isCancelled {
@@ -125,11 +131,7 @@ public final class WebhookDispatcher: Sendable {
                     try await Task { try await store.releaseWebhooks(unsent) }.value  // not cancelled with this task
                     pending = []
                     claiming = nil
-                    while inFlight > 0 {
-                        let records = await completions.take()
-                        inFlight -= records.count
-                        for record in records { buffer.append(record); summary.count(record) }
-                    }
+                    while inFlight > 0 { await collect() }
                     try await flush()
                     try await writing?.value
                     throw CancellationError()
@@ -147,9 +149,7 @@ public final class WebhookDispatcher: Sendable {
                     inFlight += 1
                 }
                 if inFlight > 0 {
-                    let records = await completions.take()
-                    inFlight -= records.count
-                    for record in records { buffer.append(record); summary.count(record) }
+                    await collect()
                     if pending.isEmpty { drained = false }
                     if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
                         try await flush()

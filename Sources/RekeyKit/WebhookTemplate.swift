@@ -60,7 +60,7 @@ extension WebhookTemplate {
                         values["partner_id"] = partner.id
                         values["partner_name"] = partner.name
                         let ids = integrations[partner.id, default: []]
-                        values["integrations_json"] = "[" + ids.map { "\"" + JSONStringContent().escapeText($0) + "\"" }.joined(separator: ",") + "]"
+                        values["integrations_json"] = JSONStringContent.array(ids)
                         do throws(InputError) { bodies.append((partner.id, try render(values))) } catch { problems += error.diagnostics }
                     }
                     return (index, bodies, problems)
@@ -92,5 +92,10 @@ struct JSONStringContent: MustacheContentType {
             }
         }
         return out
+    }
+
+    /// A JSON array of these strings.
+    static func array(_ strings: [String]) -> String {
+        "[" + strings.map { "\"" + JSONStringContent().escapeText($0) + "\"" }.joined(separator: ",") + "]"
     }
 }

@@ -212,8 +212,10 @@ import Testing
         try await fixture.store.writer.write { db in
             try db.execute(sql: "UPDATE webhook_secret SET sealed = (SELECT sealed FROM webhook_secret WHERE partner_id = 'a') WHERE partner_id = 'b'")
         }
-        await #expect(throws: SealError.self) { try await fixture.store.signingSecrets(partner: "b", keyRing: fixture.ring) }
-        #expect(try await fixture.store.signingSecrets(partner: "a", keyRing: fixture.ring).count == 1)
+        // (read as a claim reads them: sealed per partner, opened by the dispatcher)
+        let sealed = try await fixture.store.writer.read { try AppDatabase.sealedSigningSecrets($0, partners: ["a", "b"], now: Date()) }
+        #expect(throws: SealError.self) { try sealed["b"]?.first?.open(keyRing: fixture.ring) }
+        #expect(try sealed["a"]?.map { try $0.open(keyRing: fixture.ring) }.count == 1)
     }
 
     @Test func aPerEndpointRateSpacesDeliveries() async throws {
