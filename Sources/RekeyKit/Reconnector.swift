@@ -161,21 +161,10 @@ public struct Reconnector: Sendable {
         return steps
     }
 
-    /// `{name}` placeholders filled from the installation's config (trailing slashes of values dropped).
-    func expand(_ template: String, _ config: [String: String]) -> String {
-        var text = template
-        for (key, value) in config {
-            text = text.replacingOccurrences(of: "{\(key)}", with: value.hasSuffix("/") ? String(value.dropLast()) : value)
-        }
-        return text
-    }
+    func expand(_ template: String, _ config: [String: String]) -> String { Migration.expand(template, config) }
 
     func required(_ reference: SecretReference?, _ what: String, fail: (ReconnectStep, String) -> ReconnectError) throws -> String {
-        guard let reference else { throw fail(.plan, "the registry names no \(what)") }
-        guard let value = resolve(reference)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
-            throw fail(.plan, "the \(what) (\(reference)) is not set")
-        }
-        return value
+        try Migration.required(reference, what, resolve: resolve, fail: fail)
     }
 
     // MARK: OAuth 1.0a
@@ -225,21 +214,6 @@ public struct Reconnector: Sendable {
 
     // MARK: OAuth 2.0
 
-    func oauth2Client(_ target: OAuth2Target, config: [String: String], issuer: String? = nil, requiresIss: Bool = false,
-                      fail: (ReconnectStep, String) -> ReconnectError) throws -> OAuth2Client {
-        let clientID = try required(target.clientID, "client id", fail: fail)
-        let secret = try target.clientSecret.map { try required($0, "client secret", fail: fail) }
-        let configuration = OAuth2Configuration(
-            clientID: clientID, clientSecret: secret, authorizationEndpoint: expand(target.authorizationURL, config),
-            tokenEndpoint: expand(target.tokenURL, config), revocationEndpoint: target.revocationURL.map { expand($0, config) },
-            introspectionEndpoint: target.introspectionURL.map { expand($0, config) },
-            deviceAuthorizationEndpoint: target.deviceAuthorizationURL.map { expand($0, config) },
-            issuer: issuer, requiresIssuerParameter: requiresIss, scopes: target.scopes, scopeSeparator: target.scopeSeparator,
-            additionalAuthorizationParameters: target.authorizationParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-            additionalTokenParameters: target.tokenParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-        return OAuth2Client(configuration: configuration, http: http)
-    }
-
     func authorizeOAuth2(_ target: OAuth2Target, _ installation: InstallationRecord, options: ReconnectOptions,
                          fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
         var issuer: String?
@@ -253,7 +227,8 @@ public struct Reconnector: Sendable {
                 throw fail(.plan, "discovering the authorization server \(expected): \(error)")
             }
         }
-        let client = try oauth2Client(target, config: installation.config, issuer: issuer, requiresIss: requiresIss, fail: fail)
+        let client = try target.client(config: installation.config, http: http, resolve: resolve, issuer: issuer,
+                                       requiresIss: requiresIss, fail: fail)
         let listener = try LoopbackRedirectListener()
         defer { listener.close() }
         let request = try client.makeAuthorizationRequest(redirectURI: listener.redirectURI)

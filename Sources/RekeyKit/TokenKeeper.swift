@@ -102,8 +102,7 @@ public final class TokenKeeper: Sendable {
               let target = integration.migration?.oauth2 else {
             throw InputError([Diagnostic(file: "installation", line: 1, column: 1, message: "installation \(id) has no OAuth 2.0 integration in the registry")])
         }
-        let reconnector = Reconnector(store: store, keyRing: keyRing, registry: registry, http: http, logger: logger, resolve: resolve, present: { _ in })
-        let client = try reconnector.oauth2Client(target, config: installation.config) { step, reason in
+        let client = try target.client(config: installation.config, http: http, resolve: resolve) { step, reason in
             ReconnectError(installation: id, step: step, reason: reason)
         }
         let refresh = try await store.tokens(installation: id, keyRing: keyRing).refresh
