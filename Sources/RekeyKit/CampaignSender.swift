@@ -159,7 +159,7 @@ public struct CampaignSender: Sendable {
             try? await writing?.value
             throw error
         }
-        if let unclaimed = claiming { pending += try await unclaimed.value }
+        if let prefetched = claiming { pending += try await prefetched.value }  // claimed ahead, never sent: released too
         try await store.releaseRecipients(pending.map(\.id))
         let final = try await store.concludeSending(id, counts: tally.counts)
         let elapsed = (clock.now - started).seconds
