@@ -92,6 +92,26 @@ import Testing
         #expect(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || status.stdout.contains("[]"))
     }
 
+    @Test func aProxyFromTheEnvironmentIsNotUsedForTheCheckedAddress() async throws {
+        // Given a proxy in the environment that would take the connection (and resolve the host again)
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
+        try writeRegistry(rekey, endpoints: [("acme", "\(receiver.baseURL)/ok")])
+        try await rekey("init")
+        let proxy = "http://127.0.0.1:9"  // discard port: nothing listens, so a proxied attempt fails
+        let env = ["PARTNER_WEBHOOK_SECRET": Self.secret, "http_proxy": proxy, "HTTPS_PROXY": proxy, "ALL_PROXY": proxy]
+
+        // When the webhook is sent
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", environment: env)
+
+        // Then it went straight to the checked address and verified there
+        #expect(send.status == 0, "\(send.stderr)")
+        let seen = try requests(logs.file("log"))
+        #expect(seen.count == 1)
+        #expect(seen.first?["verified"] as? Bool == true)
+    }
+
     @Test func aMissingSigningSecretIsNamed() async throws {
         let rekey = try Rekey()
         try writeRegistry(rekey, endpoints: [("acme", "http://127.0.0.1:9/ok")])
