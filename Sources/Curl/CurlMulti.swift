@@ -166,7 +166,8 @@ final class MultiEngine: @unchecked Sendable {
             transfer.fail = fail
             transfer.phase = .queued
             queue.append(transfer)
-            wakeLocked()
+            // One wake-up per batch: the engine takes the whole queue each time it wakes.
+            if queue.count == 1 { wakeLocked() }
         }
         if early != nil { transfer.phase = .done }
         lock.unlock()
