@@ -73,11 +73,12 @@ extension EasyHandle {
         try set(CURLOPT_SSL_VERIFYHOST, request.verifyPeer ? 2 : 0)
     }
 
-    /// Builds an `HTTPResponse` from the state of a completed transfer.
-    public func httpResponse() throws -> HTTPResponse {
+    /// Builds an `HTTPResponse` from the state of a completed transfer. `withHeaders: false` leaves
+    /// `headers` empty and skips decoding them.
+    public func httpResponse(withHeaders: Bool = true) throws -> HTTPResponse {
         HTTPResponse(
             status: try responseCode,
-            headers: responseHeaders,
+            headers: withHeaders ? responseHeaders : [],
             body: responseBody,
             truncated: truncated,
             totalTime: try totalTime

@@ -21,11 +21,10 @@ public final class EasyHandle {
     public private(set) var responseBody: [UInt8] = []
     /// Whether response body bytes were dropped because of `maxResponseBytes`.
     public private(set) var truncated = false
-    /// Every header line libcurl delivered (all responses, without CR LF): HTTP status and
-    /// header lines, or server response lines for protocols such as SMTP.
-    public private(set) var responseHeaderLines: [String] = []
-    /// Header fields of the last HTTP response (reset at each "HTTP/" status line).
-    public private(set) var responseHeaders: [(name: String, value: String)] = []
+    /// Header lines as libcurl delivered them, kept as bytes (with their CR LF) and decoded on demand:
+    /// most transfers never read them. `headerLineEnds` holds where each line ends in `headerBytes`.
+    private var headerBytes: [UInt8] = []
+    private var headerLineEnds: [Int] = []
     /// Bytes served to libcurl by the read callback (uploads, POST bodies, SMTP messages).
     /// Assigning rewinds the read position.
     public var uploadBody: [UInt8] = [] { didSet { uploadOffset = 0; uploadComplete = false } }
@@ -33,7 +32,6 @@ public final class EasyHandle {
     /// Whether the read callback has handed libcurl the whole upload and signalled its end. For SMTP, a
     /// failure after this point may come after the server received the final dot.
     public private(set) var uploadComplete = false
-    private var inHTTPHeaderBlock = false
     /// True while the handle is added to a multi handle.
     var inMulti = false
 
@@ -97,9 +95,8 @@ public final class EasyHandle {
     func clearResponse() {
         responseBody = []
         truncated = false
-        responseHeaderLines = []
-        responseHeaders = []
-        inHTTPHeaderBlock = false
+        headerBytes.removeAll(keepingCapacity: true)
+        headerLineEnds.removeAll(keepingCapacity: true)
         uploadOffset = 0
         uploadComplete = false
         errorBuffer[0] = 0
@@ -130,28 +127,49 @@ public final class EasyHandle {
 
     private func receiveHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {
         guard let ptr, length > 0 else { return length }
-        var bytes = UnsafeRawBufferPointer(start: ptr, count: length)[...]
-        while let last = bytes.last, last == 0x0D || last == 0x0A { bytes.removeLast() }
-        let line = decodeHeaderBytes(bytes)
-        responseHeaderLines.append(line)
-        if line.hasPrefix("HTTP/") {
-            responseHeaders = []
-            inHTTPHeaderBlock = true
-        } else if line.isEmpty {
-            inHTTPHeaderBlock = false
-        } else if inHTTPHeaderBlock {
-            if let first = line.unicodeScalars.first, first == " " || first == "\t" {
-                // Obsolete line folding: continue the previous field's value.
-                if !responseHeaders.isEmpty {
-                    responseHeaders[responseHeaders.count - 1].value += " " + line.trimmingWhitespace()
-                }
-            } else if let colon = line.firstIndex(of: ":") {
-                let name = String(line[..<colon]).trimmingWhitespace()
-                let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
-                responseHeaders.append((name: name, value: value))
+        headerBytes.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: length))
+        headerLineEnds.append(headerBytes.count)
+        return length
+    }
+
+    /// Every header line libcurl delivered (all responses, without CR LF): HTTP status and
+    /// header lines, or server response lines for protocols such as SMTP.
+    public var responseHeaderLines: [String] {
+        headerBytes.withUnsafeBytes { raw in
+            var start = 0
+            return headerLineEnds.map { end in
+                var line = raw[start..<end]
+                start = end
+                while let last = line.last, last == 0x0D || last == 0x0A { line.removeLast() }
+                return decodeHeaderBytes(line)
             }
         }
-        return length
+    }
+
+    /// Header fields of the last HTTP response (reset at each "HTTP/" status line).
+    public var responseHeaders: [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        var inHTTPHeaderBlock = false
+        for line in responseHeaderLines {
+            if line.hasPrefix("HTTP/") {
+                headers = []
+                inHTTPHeaderBlock = true
+            } else if line.isEmpty {
+                inHTTPHeaderBlock = false
+            } else if inHTTPHeaderBlock {
+                if let first = line.unicodeScalars.first, first == " " || first == "\t" {
+                    // Obsolete line folding: continue the previous field's value.
+                    if !headers.isEmpty {
+                        headers[headers.count - 1].value += " " + line.trimmingWhitespace()
+                    }
+                } else if let colon = line.firstIndex(of: ":") {
+                    let name = String(line[..<colon]).trimmingWhitespace()
+                    let value = String(line[line.index(after: colon)...]).trimmingWhitespace()
+                    headers.append((name: name, value: value))
+                }
+            }
+        }
+        return headers
     }
 
     private func supplyUpload(_ ptr: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {

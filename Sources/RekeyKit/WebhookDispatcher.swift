@@ -288,7 +288,8 @@ private final class DeliveryContext: @unchecked Sendable {
             try handle.set(CURLOPT_PROXY, "")
         }, complete: { handle, error in
             if let error { throw error }
-            return try handle.httpResponse()
+            // Headers matter only when the attempt failed (Retry-After).
+            return try handle.httpResponse(withHeaders: !(200..<300).contains(try handle.responseCode))
         }, done: { result in
             completions.add(self.finish(message, attemptedAt: attemptedAt, result: result))
         })
