@@ -4,6 +4,8 @@ import GRDB
 /// A message claimed for a delivery attempt (recorded as `delivering` first).
 struct ClaimedWebhook: Sendable {
     var id: String
+    /// The message's rowid: updates find the row directly (and check `id`), not through the id index.
+    var rowID: Int64
     var partner: String
     var url: String
     var body: [UInt8]
@@ -39,6 +41,7 @@ struct SealedSigningSecret: Sendable, Hashable {
 /// The end of one webhook attempt, as recorded.
 struct WebhookAttemptRecord: Sendable {
     var messageID: String
+    var messageRowID: Int64
     var partner: String
     var attemptedAt: Date
     var status: Int?
@@ -240,20 +243,20 @@ extension AppDatabase {
     func claimWebhooks(limit: Int, lease: Double, now: Date = Date()) async throws -> WebhookClaim {
         try await writer.write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
+                SELECT m.rowid AS rid, m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
                 JOIN webhook_endpoint e ON e.partner_id = m.partner_id
                 WHERE m.state = 'pending' AND m.next_attempt_at <= ? AND e.state = 'active'
                 ORDER BY m.next_attempt_at LIMIT ?
                 """), arguments: [now.timeIntervalSince1970, limit])
             let statement = try db.cachedStatement(sql: """
-                UPDATE webhook_message SET state = 'delivering', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?
+                UPDATE webhook_message SET state = 'delivering', attempts = attempts + 1, next_attempt_at = ? WHERE rowid = ? AND id = ?
                 """)
             let leaseEnd = now.timeIntervalSince1970 + lease
             let messages = try rows.map { row in
-                let id: String = row["id"]
-                try statement.execute(arguments: [leaseEnd, id])
+                let (rowID, id): (Int64, String) = (row["rid"], row["id"])
+                try statement.execute(arguments: [leaseEnd, rowID, id])
                 let body: Data = row["body"]
-                return ClaimedWebhook(id: id, partner: row["partner_id"], url: row["url"], body: Array(body),
+                return ClaimedWebhook(id: id, rowID: rowID, partner: row["partner_id"], url: row["url"], body: Array(body),
                                       attempts: row["attempts"] + 1, rate: row["rate"], failingSince: row["failing_since"])
             }
             let secrets = try Self.sealedSigningSecrets(db, partners: Set(messages.map(\.partner)), now: now)
@@ -280,7 +283,7 @@ extension AppDatabase {
                 INSERT INTO webhook_attempt (message_id, attempted_at, status, latency_ms, response_excerpt, error) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             let update = try db.cachedStatement(sql: """
-                UPDATE webhook_message SET state = ?, next_attempt_at = ?, delivered_at = ?, last_status = ?, last_error = ? WHERE id = ?
+                UPDATE webhook_message SET state = ?, next_attempt_at = ?, delivered_at = ?, last_status = ?, last_error = ? WHERE rowid = ? AND id = ?
                 """)
             let success = try db.cachedStatement(sql: """
                 UPDATE webhook_endpoint SET last_success_at = ?, failing_since = NULL WHERE partner_id = ?
@@ -292,7 +295,7 @@ extension AppDatabase {
                 let at = Self.timestamp(r.attemptedAt)
                 try insert.execute(arguments: [r.messageID, at, r.status, r.latencyMs, r.excerpt, r.error])
                 let state = r.delivered ? "delivered" : r.nextAttemptAt == nil ? "failed" : "pending"
-                try update.execute(arguments: [state, r.nextAttemptAt, r.delivered ? at : nil, r.status, r.error, r.messageID])
+                try update.execute(arguments: [state, r.nextAttemptAt, r.delivered ? at : nil, r.status, r.error, r.messageRowID, r.messageID])
                 if r.delivered {
                     try success.execute(arguments: [at, r.partner])
                 } else {

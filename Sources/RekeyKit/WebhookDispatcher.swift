@@ -298,7 +298,8 @@ private final class DeliveryContext: @unchecked Sendable {
     /// What an attempt's outcome means: delivered, retried when, given up, or the endpoint disabled.
     func finish(_ message: ClaimedWebhook, attemptedAt: Date, result: Result<HTTPResponse, any Error>) -> WebhookAttemptRecord {
         let options = dispatcher.options
-        var record = WebhookAttemptRecord(messageID: message.id, partner: message.partner, attemptedAt: attemptedAt, status: nil,
+        var record = WebhookAttemptRecord(messageID: message.id, messageRowID: message.rowID, partner: message.partner,
+                                          attemptedAt: attemptedAt, status: nil,
                                           latencyMs: Date().timeIntervalSince(attemptedAt) * 1000, excerpt: nil, error: nil,
                                           delivered: false, nextAttemptAt: nil, disableEndpoint: nil)
         var throttled = false
