@@ -18,12 +18,35 @@ public struct RewrapSummary: Sendable, Codable {
     public var activeVersion: Int
 }
 
+/// A table of sealed values (`key_version`, `sealed`) and the binding each of its rows is sealed for.
+private struct SealedTable: Sendable {
+    var name: String
+    /// The columns the binding is made of.
+    var columns: String
+    var binding: @Sendable (Row) -> SecretBinding
+}
+
 extension AppDatabase {
+    /// Every table that holds sealed values; `keys status` counts them and `keys rewrap` moves them all.
+    private static let sealedTables = [
+        SealedTable(name: "installation_secret", columns: "installation_id, field") {
+            secretBinding(installation: $0["installation_id"], field: $0["field"])
+        },
+        SealedTable(name: webhookSecretTable, columns: "partner_id, version") {
+            webhookSecretBinding(partner: $0["partner_id"], version: $0["version"])
+        },
+    ]
+
+    /// SQL for the `key_version` of every sealed value in the store.
+    private static var allKeyVersions: String {
+        sealedTables.map { "SELECT key_version FROM \($0.name)" }.joined(separator: " UNION ALL ")
+    }
+
     /// Sealed values per key version, including versions the ring holds but no value uses.
     public func keyUsage(keyRing: KeyRing) async throws -> [KeyUsage] {
         let counts = try await writer.read { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
-                SELECT key_version, count(*) AS n FROM installation_secret GROUP BY key_version
+                SELECT key_version, count(*) AS n FROM (\(Self.allKeyVersions)) GROUP BY key_version
                 """).map { (row: Row) -> (Int, Int) in (row["key_version"], row["n"]) })
         }
         let versions = Set(keyRing.versions).union(counts.keys).sorted()
@@ -34,36 +57,38 @@ extension AppDatabase {
         }
     }
 
-    /// Re-seals every value not under the active key, in batches that each commit on their own:
-    /// interrupted, it resumes where it stopped; run again, it finds nothing to do.
+    /// Re-seals every value not under the active key (installation secrets and webhook signing secrets),
+    /// in batches that each commit on their own: interrupted, it resumes where it stopped; run again, it
+    /// finds nothing to do.
     public func rewrap(keyRing: KeyRing, batchSize: Int = 500, progress: (@Sendable (Int) -> Void)? = nil) async throws -> RewrapSummary {
         let active = keyRing.activeVersion
         var rewrapped = 0
-        while true {
-            let done = try await writer.write { db -> Int in
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT installation_id, field, sealed FROM installation_secret WHERE key_version != ? ORDER BY rowid LIMIT ?
-                    """, arguments: [active, batchSize])
-                for row in rows {
-                    let installation: String = row["installation_id"]
-                    let field: String = row["field"]
-                    let binding = Self.secretBinding(installation: installation, field: field)
-                    let secret = try keyRing.open(row["sealed"], for: binding)
-                    try db.execute(sql: """
-                        UPDATE installation_secret SET key_version = ?, sealed = ? WHERE installation_id = ? AND field = ?
-                        """, arguments: [active, keyRing.seal(secret, for: binding), installation, field])
+        for table in Self.sealedTables {
+            while true {
+                let done = try await writer.write { db -> Int in
+                    let rows = try Row.fetchAll(db, sql: """
+                        SELECT rowid, \(table.columns), sealed FROM \(table.name) WHERE key_version != ? ORDER BY rowid LIMIT ?
+                        """, arguments: [active, batchSize])
+                    for row in rows {
+                        let binding = table.binding(row)
+                        let secret = try keyRing.open(row["sealed"], for: binding)
+                        let rowID: Int64 = row["rowid"]
+                        try db.execute(sql: "UPDATE \(table.name) SET key_version = ?, sealed = ? WHERE rowid = ?",
+                                       arguments: [active, keyRing.seal(secret, for: binding), rowID])
+                    }
+                    if !rows.isEmpty {
+                        try Self.appendAudit(db, action: "keys.rewrapped", subject: "key version \(active)",
+                                             detail: ["values": rows.count, "table": table.name])
+                    }
+                    return rows.count
                 }
-                if !rows.isEmpty {
-                    try Self.appendAudit(db, action: "keys.rewrapped", subject: "key version \(active)", detail: ["values": rows.count])
-                }
-                return rows.count
+                guard done > 0 else { break }
+                rewrapped += done
+                progress?(rewrapped)
             }
-            guard done > 0 else { break }
-            rewrapped += done
-            progress?(rewrapped)
         }
         let current = try await writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM installation_secret WHERE key_version = ?", arguments: [active]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(Self.allKeyVersions)) WHERE key_version = ?", arguments: [active]) ?? 0
         }
         return RewrapSummary(rewrapped: rewrapped, alreadyCurrent: current - rewrapped, activeVersion: active)
     }

@@ -79,6 +79,34 @@ import Testing
         #expect(try await fixture.count("SELECT count(*) FROM webhook_attempt") == 3)
     }
 
+    @Test func afterAKeyRotationAndRewrapTheSigningSecretsNeedOnlyTheNewKey() async throws {
+        // Given a partner whose signing secret is sealed under store key version 1
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        _ = try await enqueue(try registry(port: receiver.port, paths: ["acme": "/ok"]), partners: ["acme"])
+
+        // When the store key rotates, everything is rewrapped and key version 1 is dropped from the ring
+        var ring = fixture.ring
+        ring.rotate()
+        let summary = try await fixture.store.rewrap(keyRing: ring)
+        let ringFile = dir.file("rekey.keys")
+        try ring.save(to: ringFile)
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: ringFile))) as? [String: Any])
+        json["keys"] = (json["keys"] as? [[String: Any]])?.filter { $0["version"] as? Int != 1 }
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: ringFile))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: ringFile)
+        let newOnly = try KeyRing.load(from: ringFile)
+
+        // Then the webhook secret was moved too: counted under version 2, and it signs with the new key alone
+        #expect(newOnly.versions == [2])
+        #expect(summary.rewrapped == 1)
+        let usage = try await fixture.store.keyUsage(keyRing: ring)
+        #expect(usage.map(\.values) == [0, 1])
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: newOnly, options: options(), logger: logger)
+        #expect(try await dispatcher.run().delivered == 1)
+        #expect(try requests(dir.file("log")).map { $0["verified"] as? Bool } == [true])
+    }
+
     @Test func duringARotationBothSecretsSignAndAfterTheOverlapOnlyTheNewOne() async throws {
         // Given two receivers: one knows only the old secret, one only the new one
         let dir = try TemporaryDirectory()
