@@ -93,6 +93,19 @@ extension AppDatabase {
         return RewrapSummary(rewrapped: rewrapped, alreadyCurrent: current - rewrapped, activeVersion: active)
     }
 
+    /// Retired versions in the ring that no sealed value uses (after `rewrap`): `keys prune` removes them.
+    public func unusedKeyVersions(keyRing: KeyRing) async throws -> [Int] {
+        try await keyUsage(keyRing: keyRing).filter { !$0.active && !$0.missing && $0.values == 0 }.map(\.version)
+    }
+
+    /// Records that key versions were removed from the ring (the file itself is written by the caller).
+    public func recordKeysPruned(_ versions: [Int], activeVersion: Int) async throws {
+        try await writer.write { db in
+            try Self.appendAudit(db, action: "keys.pruned", subject: "key versions \(versions.map(String.init).joined(separator: ", "))",
+                                 detail: ["removed": versions.count, "active_version": activeVersion])
+        }
+    }
+
     /// Records a key rotation in the audit log (the key ring file itself is written by the caller).
     public func recordKeyRotation(newVersion: Int) async throws {
         try await writer.write { db in

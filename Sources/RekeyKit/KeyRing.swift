@@ -35,6 +35,11 @@ public struct KeyRing: Sendable {
         return version
     }
 
+    /// Removes retired keys (`keys prune`): whatever they sealed can no longer be opened. The active key stays.
+    public mutating func remove(versions: [Int]) {
+        for version in versions where version != activeVersion { keys[version] = nil }
+    }
+
     func key(version: Int) -> Key? { keys[version] }
 }
 

@@ -61,19 +61,33 @@ import Testing
         #expect(text.status == 1)
         #expect(text.stdout.contains("EXPOSED: 3 of 3 installations"))
 
-        // keys: rotate, rewrap, status; log verify
+        // keys: rotate, rewrap, status; prune keeps a version while it seals values, then removes it
         #expect(try await rekey("keys", "rotate").status == 0)
+        let early = try await rekey("keys", "prune")
+        #expect(early.status == 0)
+        #expect(early.stdout.contains("nothing to prune: the ring holds key versions 1, 2 (active 2)"))
+        #expect(early.stdout.contains("key version 1 still seals 3 values: run `rekey keys rewrap`, then prune again"))
         let rewrap = try await rekey("keys", "rewrap", "--json")
         #expect(try rewrap.json()["rewrapped"] as? Int == 3)
         let status = try await rekey("keys", "status", "--json")
         let keys = try #require(try status.json()["keys"] as? [[String: Any]])
         #expect(keys.map { $0["values"] as? Int } == [0, 3])
+        let dryRun = try await rekey("keys", "prune", "--dry-run", "--json")
+        #expect(try dryRun.json()["removed"] as? [Int] == [1])
+        #expect(try dryRun.json()["dry_run"] as? Bool == true)
+        let prune = try await rekey("keys", "prune")
+        #expect(prune.stdout.contains("removed key versions 1 from the ring; it now holds 2 (active 2)"))
+        let pruned = try await rekey("keys", "status", "--json")
+        let left = try #require(try pruned.json()["keys"] as? [[String: Any]])
+        #expect(left.map { $0["version"] as? Int } == [2])
+        #expect(left.map { $0["values"] as? Int } == [3])
         let log = try await rekey("log", "verify", "--json")
         #expect(log.status == 0)
-        #expect(try log.json()["entries"] as? Int == 4)
+        #expect(try log.json()["entries"] as? Int == 5)
 
         // no canary anywhere: store files, stdout, stderr of every command
-        let outputs = [first, again, check, clean, imported, audit, text, rewrap, status, log].flatMap { [$0.stdout, $0.stderr] }.joined()
+        let outputs = [first, again, check, clean, imported, audit, text, early, rewrap, status, dryRun, prune, pruned, log]
+            .flatMap { [$0.stdout, $0.stderr] }.joined()
         for canary in canaries {
             #expect(!outputs.contains(canary))
             for (name, data) in try rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {

@@ -60,12 +60,26 @@ import Testing
         let usage = try await fixture.store.keyUsage(keyRing: ring)
         #expect(usage.map(\.version) == [1, 2, 3])
         #expect(usage.map(\.values) == [0, 0, 25])
-        for (index, canary) in canaries.enumerated() {
-            let integration = index.isMultiple(of: 2) ? "jira-server" : "pagerduty"
-            let field = index.isMultiple(of: 2) ? "password" : "api_key"
-            let id = try #require(try await fixture.store.installationID(integration: integration, customer: "Customer \(index)"))
-            #expect(try await fixture.store.secret(installation: id, field: field, keyRing: ring) == Secret(canary))
-        }
+        try await fixture.expectEachCanaryOpens(canaries, with: ring)
+    }
+
+    @Test func aRetiredKeyIsPrunableOnlyOnceNothingUsesItAndEverythingStillOpensWithout() async throws {
+        // Given 10 values sealed under key version 1 and a rotated ring
+        let fixture = try StoreFixture()
+        let canaries = (0..<10).map { "secret-\($0)" }
+        try await fixture.importCSV(canaryCSV(canaries))
+        var ring = fixture.ring
+        ring.rotate()
+
+        // When version 1 still seals values, it is not prunable; after rewrap it is
+        #expect(try await fixture.store.unusedKeyVersions(keyRing: ring) == [])
+        _ = try await fixture.store.rewrap(keyRing: ring)
+        #expect(try await fixture.store.unusedKeyVersions(keyRing: ring) == [1])
+        ring.remove(versions: [1, 2])
+
+        // Then the ring keeps only the active key, and every value opens with it
+        #expect(ring.versions == [2])
+        try await fixture.expectEachCanaryOpens(canaries, with: ring)
     }
 
     @Test func rewrapResumesAfterAnInterruption() async throws {

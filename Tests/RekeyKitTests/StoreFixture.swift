@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import RekeyKit
 import RekeyTestSupport
+import Testing
 
 /// A real store file and key ring in a temporary directory, with the shipped registry.
 struct StoreFixture {
@@ -29,6 +30,17 @@ struct StoreFixture {
 
     func count(_ sql: String) async throws -> Int {
         try await store.writer.read { try Int.fetchOne($0, sql: sql) ?? 0 }
+    }
+}
+
+extension StoreFixture {
+    /// Each secret imported from `canaryCSV(canaries)` opens with `ring` to its canary.
+    func expectEachCanaryOpens(_ canaries: [String], with ring: KeyRing) async throws {
+        for (index, canary) in canaries.enumerated() {
+            let (integration, field) = index.isMultiple(of: 2) ? ("jira-server", "password") : ("pagerduty", "api_key")
+            let id = try #require(try await store.installationID(integration: integration, customer: "Customer \(index)"))
+            #expect(try await store.secret(installation: id, field: field, keyRing: ring) == Secret(canary))
+        }
     }
 }
 
