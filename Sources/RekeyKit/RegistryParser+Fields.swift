@@ -102,6 +102,12 @@ extension RegistryParser {
                 return nil
             }
             guard let text = string(key) else { return nil }
+            if let components = URLComponents(string: text), components.user != nil || components.password != nil {
+                // Not echoed: the part before @ may be a password.
+                parser.error("'\(key)' in \(context) holds credentials (user:password@); partners.yaml holds no secrets, "
+                             + "so remove them (webhooks are authenticated by their signing secret)", at: values[key])
+                return nil
+            }
             if let problem = Self.urlProblem(text, templates: templates) {
                 parser.error("'\(key)' in \(context) is not a URL: \(problem)", at: values[key])
                 return nil
