@@ -37,11 +37,13 @@ struct KeysPrune: AsyncParsableCommand {
         let report = Report(activeVersion: ring.activeVersion, removed: removable, dryRun: dryRun, stillInUse: inUse,
                             versions: dryRun ? ring.versions.filter { !removable.contains($0) } : ring.versions)
         if json { return try Console.json(report) }
-        let list = { (versions: [Int]) in versions.map(String.init).joined(separator: ", ") }
+        let list = { (versions: [Int]) in
+            (versions.count == 1 ? "key version " : "key versions ") + versions.map(String.init).joined(separator: ", ")
+        }
         if removable.isEmpty {
-            Console.out("nothing to prune: the ring holds key versions \(list(ring.versions)) (active \(ring.activeVersion))")
+            Console.out("nothing to prune: the ring holds \(list(ring.versions)) (active \(ring.activeVersion))")
         } else {
-            Console.out("\(dryRun ? "would remove" : "removed") key versions \(list(removable)) from the ring; "
+            Console.out("\(dryRun ? "would remove" : "removed") \(list(removable)) from the ring; "
                 + "it \(dryRun ? "would hold" : "now holds") \(list(report.versions)) (active \(ring.activeVersion))")
         }
         for usage in inUse {

@@ -76,7 +76,7 @@ import Testing
         #expect(try dryRun.json()["removed"] as? [Int] == [1])
         #expect(try dryRun.json()["dry_run"] as? Bool == true)
         let prune = try await rekey("keys", "prune")
-        #expect(prune.stdout.contains("removed key versions 1 from the ring; it now holds 2 (active 2)"))
+        #expect(prune.stdout.contains("removed key version 1 from the ring; it now holds key version 2 (active 2)"))
         let pruned = try await rekey("keys", "status", "--json")
         let left = try #require(try pruned.json()["keys"] as? [[String: Any]])
         #expect(left.map { $0["version"] as? Int } == [2])
