@@ -11,8 +11,11 @@ public final class AppDatabase: Sendable {
     public let writer: DatabasePool
     let logger: Logger
 
-    /// Opens (creating if needed) the store at `path` and runs pending migrations.
+    /// Opens (creating if needed) the store at `path` and runs pending migrations. A new store file is
+    /// created readable by its owner only (SQLite gives its -wal and -shm files the same mode).
     public init(path: String, logger: Logger) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)  // fails harmlessly if it exists
+        if fd >= 0 { close(fd) }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)

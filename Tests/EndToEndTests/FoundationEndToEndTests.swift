@@ -7,12 +7,14 @@ import Testing
     @Test func initCheckImportAuditWithExitCodesAndJSON() async throws {
         let rekey = try Rekey()
 
-        // init creates the store and a 0600 key ring, and is idempotent
+        // init creates a 0600 store and a 0600 key ring, and is idempotent
         let first = try await rekey("init", "--json")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try first.json()["key_ring_created"] as? Bool == true)
-        let mode = try FileManager.default.attributesOfItem(atPath: rekey.dir.file("rekey.keys"))[.posixPermissions] as? Int
-        #expect(mode == 0o600)
+        for file in ["rekey.keys", "rekey.sqlite"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: rekey.dir.file(file))[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file)")
+        }
         let again = try await rekey("init", "--json")
         #expect(again.status == 0)
         #expect(try again.json()["key_ring_created"] as? Bool == false)

@@ -17,9 +17,12 @@ import Testing
         ring.rotate()
         _ = try await fixture.store.rewrap(keyRing: ring, batchSize: 7)
 
-        // Then no canary appears in the database, its WAL or its shared-memory file
+        // Then no canary appears in the database, its WAL or its shared-memory file, all readable by the owner only
         let files = try fixture.dir.bytes(ofFilesStartingWith: "rekey.sqlite")
         #expect(files.map(\.name).contains("rekey.sqlite-wal"))
+        for (name, _) in files {
+            #expect(try FileManager.default.attributesOfItem(atPath: fixture.dir.file(name))[.posixPermissions] as? Int == 0o600, "\(name)")
+        }
         for (name, data) in files {
             for canary in canaries {
                 #expect(data.occurrences(of: canary) == 0, "\(canary) found in \(name)")
