@@ -44,6 +44,10 @@ struct GlobalOptions: ParsableArguments {
     /// Opens an existing store; commands other than `init` never create one by accident.
     func openStore(logger: Logger) throws -> AppDatabase {
         guard FileManager.default.fileExists(atPath: db) else { throw StoreMissing(path: db) }
+        // Secrets in it are sealed, but who is exposed is not: say so when others can read it.
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: db))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            Console.error("warning: the store \(db) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 \(db)*")
+        }
         return try AppDatabase(path: db, logger: logger)
     }
 }

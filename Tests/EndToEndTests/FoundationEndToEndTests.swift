@@ -152,6 +152,18 @@ import Testing
         }
     }
 
+    @Test func aStoreOthersCanReadIsNamedInAWarning() async throws {
+        // Given a store whose mode was loosened after init
+        let rekey = try Rekey()
+        try await rekey("init")
+        chmod(rekey.dir.file("rekey.sqlite"), 0o644)
+
+        // When a command opens it, it still works but says so
+        let result = try await rekey("keys", "status")
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("warning: the store ./rekey.sqlite is readable by others (mode 644); run chmod 600 ./rekey.sqlite*"))
+    }
+
     @Test func commandsBeforeInitSaySo() async throws {
         let rekey = try Rekey()
         let result = try await rekey("audit")
