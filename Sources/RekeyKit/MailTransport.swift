@@ -30,7 +30,10 @@ public struct OutboxTransport: MailTransport {
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
         let folder = URL(fileURLWithPath: directory).appendingPathComponent("campaign-\(mail.campaignID)")
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // Owner only: each message names a customer and carries their reconnect link.
+            for dir in [URL(fileURLWithPath: directory), folder] {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
             try Data(mail.bytes).write(to: folder.appendingPathComponent("\(mail.recipientID).eml"), options: .atomic)
             return DeliveryResult(outcome: .accepted, code: 250, text: "written to \(folder.path)")
         } catch {

@@ -162,6 +162,9 @@ import Testing
         #expect(send.stderr.contains("no SMTP server configured"))
         let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
         #expect(files.count == 5)
+        for folder in ["outbox", "outbox/campaign-1"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file(folder))[.posixPermissions] as? Int == 0o700, "\(folder)")
+        }
     }
 
     @Test func theSMTPPasswordNeverShows() async throws {
