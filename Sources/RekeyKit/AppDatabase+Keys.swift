@@ -9,6 +9,9 @@ public struct KeyUsage: Sendable, Codable {
     public var values: Int
     /// In the store but not in the key ring: these values cannot be opened.
     public var missing: Bool
+
+    /// A retired key in the ring that no value uses (after `rewrap`): `keys prune` may remove it.
+    public var prunable: Bool { !active && !missing && values == 0 }
 }
 
 /// What a rewrap did. Counts only.
@@ -91,11 +94,6 @@ extension AppDatabase {
             try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(Self.allKeyVersions)) WHERE key_version = ?", arguments: [active]) ?? 0
         }
         return RewrapSummary(rewrapped: rewrapped, alreadyCurrent: current - rewrapped, activeVersion: active)
-    }
-
-    /// Retired versions in the ring that no sealed value uses (after `rewrap`): `keys prune` removes them.
-    public func unusedKeyVersions(keyRing: KeyRing) async throws -> [Int] {
-        try await keyUsage(keyRing: keyRing).filter { !$0.active && !$0.missing && $0.values == 0 }.map(\.version)
     }
 
     /// Records that key versions were removed from the ring (the file itself is written by the caller).

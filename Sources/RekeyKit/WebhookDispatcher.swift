@@ -107,6 +107,12 @@ public final class WebhookDispatcher: Sendable {
                 }
             }
         }
+        /// Flushes and waits until everything buffered is written.
+        func settle() async throws {
+            try await flush()
+            try await writing?.value
+            writing = nil
+        }
         func claim() async throws -> WebhookClaim {
             let next = claiming ?? Task { try await context.claim(limit: claimBatch, lease: lease) }
             claiming = nil
@@ -132,8 +138,7 @@ public final class WebhookDispatcher: Sendable {
                     pending = []
                     claiming = nil
                     while inFlight > 0 { await collect() }
-                    try await flush()
-                    try await writing?.value
+                    try await settle()
                     throw CancellationError()
                 }
                 if pending.isEmpty && !drained {
@@ -156,9 +161,7 @@ public final class WebhookDispatcher: Sendable {
                     }
                     continue
                 }
-                try await flush()
-                try await writing?.value
-                writing = nil
+                try await settle()
                 guard let next = try await store.nextWebhookAttempt() else { break }
                 let wait = next - Date().timeIntervalSince1970
                 guard wait <= waitUpTo else { break }

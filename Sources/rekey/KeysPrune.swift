@@ -27,8 +27,9 @@ struct KeysPrune: AsyncParsableCommand {
     func run() async throws {
         var ring = try options.loadKeyRing()
         let store = try options.openStore(logger: options.makeLogger())
-        let removable = try await store.unusedKeyVersions(keyRing: ring)
-        let inUse = try await store.keyUsage(keyRing: ring).filter { !$0.active && $0.values > 0 }
+        let usage = try await store.keyUsage(keyRing: ring)
+        let removable = usage.filter(\.prunable).map(\.version)
+        let inUse = usage.filter { !$0.active && $0.values > 0 }
         if !dryRun && !removable.isEmpty {
             ring.remove(versions: removable)
             try ring.save(to: options.keys)
