@@ -283,22 +283,26 @@ extension AppDatabase {
                 INSERT INTO webhook_attempt (message_id, attempted_at, status, latency_ms, response_excerpt, error) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             let update = try db.cachedStatement(sql: """
-                UPDATE webhook_message SET state = ?, next_attempt_at = ?, delivered_at = ?, last_status = ?, last_error = ? WHERE rowid = ? AND id = ?
+                UPDATE webhook_message SET state = ?, next_attempt_at = ?, delivered_at = coalesce(?, delivered_at), last_status = ?, last_error = ? WHERE rowid = ? AND id = ?
                 """)
+            // Endpoint rows are written only when their failing state changes: a healthy endpoint's
+            // delivery reads its row once per batch and writes nothing.
             let success = try db.cachedStatement(sql: """
-                UPDATE webhook_endpoint SET last_success_at = ?, failing_since = NULL WHERE partner_id = ?
+                UPDATE webhook_endpoint SET failing_since = NULL WHERE partner_id = ? AND failing_since IS NOT NULL
                 """)
             let failure = try db.cachedStatement(sql: """
-                UPDATE webhook_endpoint SET failing_since = coalesce(failing_since, ?) WHERE partner_id = ?
+                UPDATE webhook_endpoint SET failing_since = ? WHERE partner_id = ? AND failing_since IS NULL
                 """)
+            var healthy: Set<String> = []  // partners known not failing after the records so far
             for r in records {
                 let at = Self.timestamp(r.attemptedAt)
                 try insert.execute(arguments: [r.messageID, at, r.status, r.latencyMs, r.excerpt, r.error])
                 let state = r.delivered ? "delivered" : r.nextAttemptAt == nil ? "failed" : "pending"
                 try update.execute(arguments: [state, r.nextAttemptAt, r.delivered ? at : nil, r.status, r.error, r.messageRowID, r.messageID])
                 if r.delivered {
-                    try success.execute(arguments: [at, r.partner])
+                    if healthy.insert(r.partner).inserted { try success.execute(arguments: [r.partner]) }
                 } else {
+                    healthy.remove(r.partner)
                     try failure.execute(arguments: [r.attemptedAt.timeIntervalSince1970, r.partner])
                 }
                 if let reason = r.disableEndpoint {
@@ -364,8 +368,12 @@ extension AppDatabase {
             try Row.fetchAll(db, sql: "SELECT * FROM webhook_endpoint ORDER BY partner_id").map { row in
                 let partner: String = row["partner_id"]
                 var counts: [String: Int] = [:]
-                for c in try Row.fetchAll(db, sql: "SELECT state, count(*) AS n FROM webhook_message WHERE partner_id = ? GROUP BY state", arguments: [partner]) {
+                var lastSuccess: String?
+                for c in try Row.fetchAll(db, sql: """
+                    SELECT state, count(*) AS n, max(delivered_at) AS last FROM webhook_message WHERE partner_id = ? GROUP BY state
+                    """, arguments: [partner]) {
                     counts[c["state"]] = c["n"]
+                    lastSuccess = [lastSuccess, c["last"]].compactMap { $0 }.max()
                 }
                 let next = try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM webhook_message WHERE partner_id = ? AND state = 'pending'", arguments: [partner])
                 let last = try Row.fetchOne(db, sql: """
@@ -378,7 +386,7 @@ extension AppDatabase {
                 return WebhookEndpointStatus(
                     partner: partner, url: row["url"], state: row["state"], disabledReason: row["disabled_reason"],
                     failingSince: (row["failing_since"] as Double?).map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
-                    lastSuccessAt: row["last_success_at"], signingSecrets: secrets,
+                    lastSuccessAt: lastSuccess, signingSecrets: secrets,
                     pending: (counts["pending"] ?? 0) + (counts["delivering"] ?? 0), delivered: counts["delivered"] ?? 0,
                     failed: counts["failed"] ?? 0, nextAttemptAt: next.map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
                     lastAttempt: last.map {
@@ -410,7 +418,7 @@ extension AppDatabase {
         try await writer.read { db in
             try Double.fetchOne(db, sql: """
                 SELECT min(m.next_attempt_at) FROM webhook_message m JOIN webhook_endpoint e ON e.partner_id = m.partner_id
-                WHERE m.state IN ('pending', 'delivering') AND e.state = 'active'
+                WHERE (m.state = 'pending' OR m.state = 'delivering') AND e.state = 'active'  -- the due index's condition
                 """)
         }
     }

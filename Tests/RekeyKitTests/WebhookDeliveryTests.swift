@@ -77,6 +77,10 @@ import Testing
         let status = try await fixture.store.webhookStatus()
         #expect(status.first?.delivered == 1 && status.first?.pending == 0)
         #expect(try await fixture.count("SELECT count(*) FROM webhook_attempt") == 3)
+        // and the endpoint is healthy again: no longer failing, its last success the third attempt
+        let third = try await fixture.store.writer.read { try String.fetchOne($0, sql: "SELECT attempted_at FROM webhook_attempt ORDER BY id DESC LIMIT 1") }
+        #expect(status.first?.failingSince == nil)
+        #expect(status.first?.lastSuccessAt == third)
     }
 
     @Test func afterAKeyRotationAndRewrapTheSigningSecretsNeedOnlyTheNewKey() async throws {
