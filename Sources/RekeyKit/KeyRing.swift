@@ -101,15 +101,10 @@ extension KeyRing {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data
         do { data = try encoder.encode(file) } catch { throw KeyRingError(path: path, problem: .unwritable("encoding failed")) }
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw KeyRingError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == data.count, synced == 0, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw KeyRingError(path: path, problem: .unwritable(String(cString: strerror(errno))))
+        do {
+            try PrivateFile.write(data, to: path, replacing: true)
+        } catch {
+            throw KeyRingError(path: path, problem: .unwritable(error.reason))
         }
     }
 }

@@ -9,7 +9,7 @@ struct CampaignPreview: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The campaign id.") var id: Int64
     @Option(help: ArgumentHelp("The recipient to preview (default: the first).", valueName: "address")) var to: String?
-    @Option(help: ArgumentHelp("Where to write the files.", valueName: "dir")) var out = "preview"
+    @Option(help: ArgumentHelp("Where to write the files (mode 0600; the folder 0700 when created).", valueName: "dir")) var out = "preview"
     @Flag(help: "Print the result as JSON.") var json = false
 
     struct Result: Encodable {
@@ -25,12 +25,14 @@ struct CampaignPreview: AsyncParsableCommand {
         let campaign = try await store.campaign(id)
         let template = try EmailTemplate.load(named: campaign.template, from: options.templates)
         let preview = try await store.preview(campaign: id, recipient: to, template: template)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let base = URL(fileURLWithPath: out).appendingPathComponent("campaign-\(id)-\(preview.recipient)")
+        // The message names a customer and carries their reconnect link: owner-only folder (when new) and files.
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let name = "campaign-\(id)-" + preview.recipient.replacingOccurrences(of: "/", with: "_")  // '/' is valid in a local part
+        let base = URL(fileURLWithPath: out).appendingPathComponent(name)
         let emlPath = base.appendingPathExtension("eml").path
         let htmlPath = base.appendingPathExtension("html").path
-        try Data(preview.eml).write(to: URL(fileURLWithPath: emlPath))
-        try Data(preview.html.utf8).write(to: URL(fileURLWithPath: htmlPath))
+        try PrivateFile.write(preview.eml, to: emlPath, replacing: true)
+        try PrivateFile.write(Array(preview.html.utf8), to: htmlPath, replacing: true)
         if json { return try Console.json(Result(campaign: id, recipient: preview.recipient, eml: emlPath, html: htmlPath)) }
         Console.out("wrote \(emlPath)\nwrote \(htmlPath)")
     }

@@ -8,13 +8,13 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
         abstract: "Give a partner a new signing secret; the old one keeps signing alongside it for 24 hours.",
         discussion: """
             The new secret is sealed in the store. It is never printed: it is read from --secret-file, or generated and
-            written to --out (mode 0600) for you to hand to the partner.
+            written to --out (mode 0600, never over an existing file) for you to hand to the partner.
             """)
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "The partner.") var partner: String
     @Option(help: ArgumentHelp("Use the whsec_ secret in this file.", valueName: "file")) var secretFile: String?
-    @Option(help: ArgumentHelp("Where to write a generated secret (mode 0600).", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Where to write a generated secret (mode 0600; default <partner>.whsec; must not exist).", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("Seconds the old secrets keep signing.", valueName: "seconds")) var overlap = 86_400.0
     @Flag(help: "Print the result as JSON.") var json = false
 
@@ -42,8 +42,11 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
         } else {
             secret = .generate()
             file = out ?? "\(partner).whsec"
-            guard FileManager.default.createFile(atPath: file, contents: Data((secret.exposed + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw InputError([Diagnostic(file: file, line: 1, column: 1, message: "cannot write the new secret here")])
+            do {
+                // Never over an existing file: it may hold an earlier secret not yet handed over.
+                try PrivateFile.write(Array((secret.exposed + "\n").utf8), to: file, replacing: false)
+            } catch {
+                throw InputError([Diagnostic(file: file, line: 1, column: 1, message: "cannot write the new secret: \(error.reason)")])
             }
         }
         let version = try await store.rotateWebhookSecret(partner: partner, to: secret, keyRing: ring, overlap: overlap)

@@ -157,6 +157,11 @@ import Testing
         #expect(preview.status == 0)
         let eml = try #require(try preview.json()["eml"] as? String)
         #expect(FileManager.default.fileExists(atPath: rekey.dir.file(eml)) || FileManager.default.fileExists(atPath: eml))
+        // The preview names a customer and carries their link: the owner alone may read it
+        let html = try #require(try preview.json()["html"] as? String)
+        for (path, mode) in [(eml, 0o600), (html, 0o600), (rekey.dir.file("preview"), 0o700)] {
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == mode, "\(path)")
+        }
         let send = try await rekey("campaign", "send", "1")
         #expect(send.status == 0)
         #expect(send.stderr.contains("no SMTP server configured"))

@@ -121,6 +121,39 @@ import Testing
         #expect(send.stderr.contains("partner 'acme': the webhook secret env:PARTNER_WEBHOOK_SECRET is not set"))
     }
 
+    @Test func rotateSecretWritesTheNewSecretForItsOwnerOnlyAndNeverOverAFile() async throws {
+        // Given a partner whose first secret is sealed in the store
+        let rekey = try Rekey()
+        try writeRegistry(rekey, endpoints: [("acme", "https://hooks.acme.example/rekey")])
+        try await rekey("init")
+        let env = ["PARTNER_WEBHOOK_SECRET": Self.secret]
+
+        // When a new secret is generated
+        let rotate = try await rekey("webhooks", "rotate-secret", "acme", "--json", environment: env)
+
+        // Then it is in acme.whsec, readable by its owner only, printed nowhere, and both secrets sign
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        let file = rekey.dir.file("acme.whsec")
+        let written = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(written.hasPrefix("whsec_") && written.hasSuffix("\n"))
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
+        let secret = written.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!rotate.stdout.contains(secret) && !rotate.stderr.contains(secret))
+        #expect(try rotate.json()["version"] as? Int == 2)
+        func signingSecrets() async throws -> Int? {
+            let status = try await rekey("webhooks", "status", "--json", environment: env)
+            return (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])?.first?["signing_secrets"] as? Int
+        }
+        #expect(try await signingSecrets() == 2)
+
+        // And a second rotation refuses to overwrite the file that secret is waiting in, and changes nothing
+        let again = try await rekey("webhooks", "rotate-secret", "acme", environment: env)
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("acme.whsec:1:1: error: cannot write the new secret: it already exists"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == written)
+        #expect(try await signingSecrets() == 2)
+    }
+
     @Test func theWorkerSurvivesKillNineAndLosesNoMessage() async throws {
         // Given 40 messages to a slow receiver
         let rekey = try Rekey()
