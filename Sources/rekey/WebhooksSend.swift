@@ -27,6 +27,8 @@ struct WebhooksSend: AsyncParsableCommand {
         var delivery: WebhookRunSummary
         /// Seconds per phase: registry, render, sync (endpoints and secrets), queue, delivery.
         var phases: [String: Double]
+        /// CPU seconds (user + system, all threads) per phase.
+        var phaseCPU: [String: Double]
     }
 
     func validate() throws {
@@ -37,12 +39,14 @@ struct WebhooksSend: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.makeLogger()
-        var phase = Date()
+        var (phase, phaseCPUStart) = (Date(), processCPUSeconds())
         var phases: [String: Double] = [:]
+        var phaseCPU: [String: Double] = [:]
         func done(_ name: String, _ what: String) {
             phases[name] = Date().timeIntervalSince(phase)
-            logger.info("\(what) in \(String(format: "%.2f", phases[name]!)) s")
-            phase = Date()
+            phaseCPU[name] = processCPUSeconds() - phaseCPUStart
+            logger.info("\(what) in \(String(format: "%.2f", phases[name]!)) s (CPU \(String(format: "%.2f", phaseCPU[name]!)) s)")
+            (phase, phaseCPUStart) = (Date(), processCPUSeconds())
         }
         let registry = try options.loadRegistry()
         done("registry", "read the registry (\(registry.partners.count) partners)")
@@ -99,7 +103,7 @@ struct WebhooksSend: AsyncParsableCommand {
         done("delivery", "delivered \(summary.delivered) of \(summary.attempted) attempts")
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {
-            try Console.json(Result(event: event, messages: queued, delivery: summary, phases: phases))
+            try Console.json(Result(event: event, messages: queued, delivery: summary, phases: phases, phaseCPU: phaseCPU))
         } else {
             for message in queued {
                 let state = states[message.id] ?? "?"
@@ -115,4 +119,12 @@ struct WebhooksSend: AsyncParsableCommand {
         }
         if states.values.contains(where: { $0 != "delivered" }) { throw ExitCode(1) }
     }
+}
+
+/// CPU time this process has used so far (user + system, every thread), in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
