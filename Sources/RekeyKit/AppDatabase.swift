@@ -197,7 +197,8 @@ public final class AppDatabase: Sendable {
         migrator.registerMigration("v5 webhook due index holds only open work; last success derived") { db in
             // Delivered and failed messages leave the due index (one index write fewer per delivery, and the
             // index stays the size of the open work). The endpoint's last success is the newest delivered_at
-            // of its messages, so a delivery no longer writes the endpoint row.
+            // of its messages, so a delivery no longer writes the endpoint row. (The dropped column is not carried
+            // over: a store's older successes show through delivered_at, which a later failure used to clear.)
             try db.execute(sql: """
                 DROP INDEX webhook_message_due;
                 CREATE INDEX webhook_message_due ON webhook_message(state, next_attempt_at)

@@ -4,22 +4,29 @@ import Foundation
 /// signing secrets and previews of personal messages. `FileManager.createFile(…attributes:)` writes first
 /// and changes the mode after, which leaves a moment in which the umask's mode (often 0644) applies.
 public enum PrivateFile {
-    /// Writes `bytes` to `path`. With `replacing`, atomically: a new file is written and synced beside it,
-    /// then renamed over whatever was there (a symbolic link is replaced, not followed). Without, an
-    /// existing file (or link) at `path` is an error and is left as it was.
+    /// Writes `bytes` to `path`. With `replacing`, atomically: a new file with a random name is written and
+    /// synced beside it, then renamed over whatever was there (a symbolic link is replaced, not followed).
+    /// Without, an existing file (or link) at `path` is an error and is left as it was.
     public static func write(_ bytes: some Collection<UInt8>, to path: String, replacing: Bool) throws(PrivateFileError) {
-        let target = replacing ? path + ".tmp-\(getpid())" : path
-        let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var target = path
+        let fd: Int32
+        if replacing {
+            var template = Array((path + ".tmp-XXXXXX").utf8CString)
+            fd = mkstemp(&template)  // mode 0600, O_EXCL
+            if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            target = String(cString: template)
+        } else {
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        }
         guard fd >= 0 else { throw PrivateFileError(path: path, errno: errno) }
         let data = Array(bytes)
         var offset = 0
-        while offset < data.count {
+        var failure: Int32?
+        while offset < data.count, failure == nil {
             let n = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            offset += n
+            if n > 0 { offset += n } else if n == 0 { failure = EIO } else if errno != EINTR { failure = errno }
         }
-        let failure = offset < data.count ? errno : fsync(fd) != 0 ? errno : nil
+        if failure == nil, fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == nil, !replacing || rename(target, path) == 0 { return }
         let code = failure ?? errno

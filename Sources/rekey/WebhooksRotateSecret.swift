@@ -49,7 +49,14 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
                 throw InputError([Diagnostic(file: file, line: 1, column: 1, message: "cannot write the new secret: \(error.reason)")])
             }
         }
-        let version = try await store.rotateWebhookSecret(partner: partner, to: secret, keyRing: ring, overlap: overlap)
+        let version: Int
+        do {
+            version = try await store.rotateWebhookSecret(partner: partner, to: secret, keyRing: ring, overlap: overlap)
+        } catch {
+            // Not rotated: a generated secret that never became active must not block the next try.
+            if secretFile == nil { unlink(file) }
+            throw error
+        }
         let expiry = AppDatabase.timestamp(Date().addingTimeInterval(overlap))
         if json { return try Console.json(Result(partner: partner, version: version, secretFile: file, oldSecretsExpireAt: expiry)) }
         Console.out("partner \(partner): signing secret version \(version) is active; older secrets also sign until \(expiry)")

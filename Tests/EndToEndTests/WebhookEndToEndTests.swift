@@ -152,6 +152,12 @@ import Testing
         #expect(again.stderr.contains("acme.whsec:1:1: error: cannot write the new secret: it already exists"), "\(again.stderr)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == written)
         #expect(try await signingSecrets() == 2)
+
+        // And a rotation that fails in the store leaves no file of a secret that never became active
+        let unknown = try await rekey("webhooks", "rotate-secret", "nosuch", environment: env)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("partner 'nosuch' has no webhook endpoint"), "\(unknown.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rekey.dir.file("nosuch.whsec")))
     }
 
     @Test func theWorkerSurvivesKillNineAndLosesNoMessage() async throws {
