@@ -25,7 +25,17 @@ public final class AppDatabase: Sendable {
         }
         self.writer = try DatabasePool(path: path, configuration: configuration)
         self.logger = logger
+        let version = try writer.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "unknown"
+        guard Self.supportsSchema(sqliteVersion: version) else { throw SQLiteTooOld(version: version) }
         try Self.migrator.migrate(writer)
+    }
+
+    /// The oldest SQLite the migrations run on (v5 uses `ALTER TABLE … DROP COLUMN`).
+    public static let minimumSQLite = "3.35.0"
+
+    /// Whether SQLite `version` (as `sqlite_version()` gives it) runs the migrations.
+    public static func supportsSchema(sqliteVersion version: String) -> Bool {
+        version.compare(minimumSQLite, options: .numeric) != .orderedAscending
     }
 
     static var migrator: DatabaseMigrator {
@@ -214,5 +224,14 @@ extension AppDatabase {
     /// ISO 8601 timestamps with milliseconds, in UTC: sortable as text.
     public static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+    }
+}
+
+/// The system's SQLite is older than the store's migrations need.
+public struct SQLiteTooOld: Error, CustomStringConvertible, Sendable {
+    public var version: String
+    public init(version: String) { self.version = version }
+    public var description: String {
+        "the system's SQLite \(version) is too old for rekey's store: it needs \(AppDatabase.minimumSQLite) or newer (Debian 12 has 3.40)"
     }
 }

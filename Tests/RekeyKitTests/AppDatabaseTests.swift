@@ -5,6 +5,17 @@ import RekeyTestSupport
 import Testing
 
 @Suite struct AppDatabaseTests {
+    @Test func anSQLiteTooOldForTheMigrationsIsRefusedByVersion() throws {
+        // Given the versions of some systems' SQLite, Then only 3.35 (DROP COLUMN) and newer run the migrations
+        #expect(!AppDatabase.supportsSchema(sqliteVersion: "3.31.1"))  // Ubuntu 20.04
+        #expect(!AppDatabase.supportsSchema(sqliteVersion: "3.9.2"))
+        #expect(AppDatabase.supportsSchema(sqliteVersion: "3.35.0"))
+        #expect(AppDatabase.supportsSchema(sqliteVersion: "3.40.1"))  // Debian 12
+        #expect(AppDatabase.supportsSchema(sqliteVersion: "3.100.0"))
+        // And the message names the version found and the one needed
+        #expect(SQLiteTooOld(version: "3.31.1").description.contains("SQLite 3.31.1 is too old for rekey's store: it needs 3.35.0 or newer"))
+    }
+
     @Test func canarySecretsNeverReachTheDatabaseFiles() async throws {
         // Given installations whose secrets are unique canaries
         let fixture = try StoreFixture()
