@@ -142,6 +142,33 @@ import Testing
         #expect(try requests(dir.file("new")).map { $0["verified"] as? Bool } == [true, true])
     }
 
+    @Test func statusReportsEachEndpointsHealthPendingWorkAndLastAttempt() async throws {
+        // Given three endpoints: one that accepts, one that fails once, one that is gone
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["ok": "/ok", "flaky": "/fail/1", "gone": "/status/410"])
+        let queued = try await enqueue(registry, partners: ["ok", "flaky", "gone"])
+        let ids = Dictionary(uniqueKeysWithValues: queued.map { ($0.partner, $0.id) })
+
+        // When one pass runs, not waiting for the retry
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options { $0.scale = 1 }, logger: logger)
+        _ = try await dispatcher.run(waitUpTo: 0)
+
+        // Then each row, in partner order, says what happened to it
+        let status = try await fixture.store.webhookStatus()
+        #expect(status.map(\.partner) == ["flaky", "gone", "ok"])
+        let (flaky, gone, ok) = (status[0], status[1], status[2])
+        #expect(ok.state == "active" && ok.delivered == 1 && ok.pending == 0 && ok.failed == 0 && ok.nextAttemptAt == nil)
+        #expect(ok.lastAttempt?.status == 204 && ok.lastAttempt?.messageID == ids["ok"] && ok.lastSuccessAt == ok.lastAttempt?.at)
+        #expect(ok.failingSince == nil && ok.signingSecrets == 1)
+        #expect(flaky.state == "active" && flaky.pending == 1 && flaky.delivered == 0 && flaky.lastSuccessAt == nil)
+        #expect(flaky.lastAttempt?.status == 500 && flaky.lastAttempt?.error == "HTTP 500" && flaky.failingSince != nil)
+        let retry = try #require(flaky.nextAttemptAt.flatMap { try? Date($0, strategy: .iso8601) })
+        #expect(retry.timeIntervalSinceNow > 2 && retry.timeIntervalSinceNow < 7, "the first retry waits 5 s ± 20 %")
+        #expect(gone.state == "disabled" && gone.disabledReason == "410 Gone" && gone.failed == 1 && gone.pending == 0)
+        #expect(gone.lastAttempt?.status == 410 && gone.nextAttemptAt == nil)
+    }
+
     @Test func goneDisablesTheEndpointAndNothingMoreIsSent() async throws {
         let dir = try TemporaryDirectory()
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
