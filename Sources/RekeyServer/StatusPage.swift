@@ -28,11 +28,37 @@ struct StatusPage: ResponseGenerator {
         page += table("Campaigns", ["Id", "Name", "Template", "State", "Recipients"], campaigns.map {
             ["\($0.id)", $0.name, $0.template, $0.state.rawValue, "\($0.recipients)"]
         })
-        page += table("Webhook endpoints", ["Partner", "State", "Pending", "Delivered", "Failed", "Next attempt"], webhooks.map {
-            [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), "\($0.pending)", "\($0.delivered)", "\($0.failed)", $0.nextAttemptAt ?? "-"]
-        })
+        page += webhookSection
+
         page += "<h2>Audit log</h2><p>\(log.ok ? "\(log.entries) entries, chain intact" : escape(log.problem ?? "broken"))</p></body></html>"
         return page
+    }
+
+    /// Most rows to list under "needing attention"; the JSON API has every endpoint.
+    static let attentionRows = 200
+
+    /// A summary of every endpoint, then only those needing attention (disabled, failing or with pending
+    /// messages): with thousands of partners, a row for each healthy one would bury the few that matter.
+    var webhookSection: String {
+        let disabled = webhooks.filter { $0.state == "disabled" }.count
+        let failing = webhooks.filter { $0.state == "active" && $0.failingSince != nil }.count
+        let pending = webhooks.reduce(0) { $0 + $1.pending }
+        let attention = webhooks.filter { $0.state == "disabled" || $0.failingSince != nil || $0.pending > 0 }
+        var html = table("Webhook endpoints", ["Endpoints", "Disabled", "Failing", "Messages pending", "Delivered", "Failed"], [[
+            "\(webhooks.count)", "\(disabled)", "\(failing)", "\(pending)", "\(webhooks.reduce(0) { $0 + $1.delivered })",
+            "\(webhooks.reduce(0) { $0 + $1.failed })",
+        ]])
+        html += table("Endpoints needing attention (\(attention.count))",
+                      ["Partner", "State", "Failing since", "Pending", "Delivered", "Failed", "Next attempt", "Last attempt"],
+                      attention.prefix(Self.attentionRows).map {
+            let last = $0.lastAttempt.map { a in a.status.map { "HTTP \($0)" } ?? (a.error ?? "-") } ?? "-"
+            return [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), $0.failingSince ?? "-", "\($0.pending)",
+                    "\($0.delivered)", "\($0.failed)", $0.nextAttemptAt ?? "-", last]
+        })
+        if attention.count > Self.attentionRows {
+            html += "<p>and \(attention.count - Self.attentionRows) more: <a href=\"/api/webhooks\">/api/webhooks</a> lists every endpoint.</p>"
+        }
+        return html
     }
 
     func table(_ title: String, _ header: [String], _ rows: [[String]]) -> String {

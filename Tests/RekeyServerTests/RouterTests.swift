@@ -58,6 +58,24 @@ import Testing
         }
     }
 
+    @Test func theStatusPageSummarisesEndpointsAndListsOnlyThoseNeedingAttention() async throws {
+        // Given the shipped registry's endpoints, one of them with a message pending
+        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: KeyRing.generate(),
+                                                 resolve: { _ in "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })
+        _ = try await store.enqueueWebhooks(event: "credentials.exposed", bodies: [("github", Array("{}".utf8))], idempotencyKey: nil)
+        let endpoints = registry.partners.filter { $0.webhook != nil }.count
+
+        // When the page is fetched
+        try await get("/") { response in
+            // Then it counts every endpoint and lists only github, whose message is pending
+            let page = String(buffer: response.body)
+            #expect(page.contains("<tr><td>\(endpoints)</td><td>0</td><td>0</td><td>1</td><td>0</td><td>0</td></tr>"), "\(page)")
+            #expect(page.contains("Endpoints needing attention (1)"))
+            #expect(page.contains("<tr><td>github</td><td>active</td>"))
+            #expect(!page.contains("<tr><td>atlassian</td><td>active</td>"))
+        }
+    }
+
     @Test func theStatusPageEscapesWhatItShows() async throws {
         try await get("/") { response in
             let page = String(buffer: response.body)
