@@ -71,7 +71,7 @@ public final class WebhookDispatcher: Sendable {
     ///
     /// Claims, attempts and records overlap: the next batch is claimed while the current one is sent, and
     /// finished attempts are written in batches while later ones run (one write at a time, in order).
-    public func run(waitUpTo: Double = 0) async throws -> WebhookRunSummary {
+    public func run(waitUpTo: Double = 0, progress: @Sendable (WebhookRunSummary) -> Void = { _ in }) async throws -> WebhookRunSummary {
         _ = try await store.recoverInterruptedWebhooks()
         let clock = ContinuousClock()
         let started = clock.now
@@ -128,6 +128,9 @@ public final class WebhookDispatcher: Sendable {
             let records = await completions.take()
             inFlight -= records.count
             for record in records { buffer.append(record); summary.count(record) }
+            summary.elapsedSeconds = (clock.now - started).seconds
+            summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
+            progress(summary)
         }
         do {
             while true {

@@ -19,6 +19,8 @@ struct WebhooksSend: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sending again with the same key creates nothing new.", valueName: "key")) var idempotencyKey: String?
     @Option(help: ArgumentHelp("Also wait for retries due within this many seconds.", valueName: "seconds")) var wait = 0.0
     @OptionGroup var delivery: WebhookDeliveryOptions
+    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
+    var progressInterval: Double = 5
     @Flag(help: "Print the result as JSON.") var json = false
 
     struct Result: Encodable {
@@ -35,6 +37,7 @@ struct WebhooksSend: AsyncParsableCommand {
         guard WebhookEndpoint.knownEvents.contains(event) else {
             throw ValidationError("unknown event '\(event)'; expected one of: \(WebhookEndpoint.knownEvents.joined(separator: ", "))")
         }
+        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
     }
 
     func run() async throws {
@@ -99,7 +102,10 @@ struct WebhooksSend: AsyncParsableCommand {
         done("queue", "queued \(queued.count) messages")
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         // Runs everything due (these messages among it): filtering by id would cost a list of all of them per claim.
-        let summary = try await worker.webhooks.run(waitUpTo: wait)
+        let display = ProgressDisplay(interval: progressInterval)
+        let total = queued.count
+        let summary = try await worker.webhooks.run(waitUpTo: wait) { display.update($0, total: total) }
+        display.finish()
         done("delivery", "delivered \(summary.delivered) of \(summary.attempted) attempts")
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {

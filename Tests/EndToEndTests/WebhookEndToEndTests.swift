@@ -43,6 +43,9 @@ import Testing
         #expect(send.status == 1, "\(send.stderr)")
         let messages = try #require(try send.json()["messages"] as? [[String: Any]])
         #expect(messages.count == 2)
+        // progress goes to stderr (plain lines, as it is not a terminal here), against the 2 queued messages
+        let progress = send.stderr.split(separator: "\n").filter { $0.hasPrefix("progress: delivered ") }
+        #expect(!progress.isEmpty && progress.allSatisfy { $0.contains("/2  retrying ") && $0.contains("deliveries/s") }, "\(send.stderr)")
 
         // the worker delivers the retries
         let worker = try await rekey("worker", "--until-idle", "--allow-insecure-loopback", "--retry-scale", "0.002", environment: env)
