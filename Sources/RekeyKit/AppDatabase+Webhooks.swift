@@ -79,6 +79,9 @@ public struct WebhookEndpointStatus: Sendable, Codable {
     public var nextAttemptAt: String?
     public var lastAttempt: Attempt?
 
+    /// Disabled, failing, or holding messages not yet delivered.
+    public var needsAttention: Bool { state == "disabled" || failingSince != nil || pending > 0 }
+
     public struct Attempt: Sendable, Codable {
         public var messageID: String
         public var at: String

@@ -43,7 +43,7 @@ struct StatusPage: ResponseGenerator {
         let disabled = webhooks.filter { $0.state == "disabled" }.count
         let failing = webhooks.filter { $0.state == "active" && $0.failingSince != nil }.count
         let pending = webhooks.reduce(0) { $0 + $1.pending }
-        let attention = webhooks.filter { $0.state == "disabled" || $0.failingSince != nil || $0.pending > 0 }
+        let attention = webhooks.filter(\.needsAttention)
         var html = table("Webhook endpoints", ["Endpoints", "Disabled", "Failing", "Messages pending", "Delivered", "Failed"], [[
             "\(webhooks.count)", "\(disabled)", "\(failing)", "\(pending)", "\(webhooks.reduce(0) { $0 + $1.delivered })",
             "\(webhooks.reduce(0) { $0 + $1.failed })",

@@ -68,6 +68,12 @@ import Testing
         let status = try await rekey("webhooks", "status", "--json")
         let endpoints = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
         #expect(endpoints.map { $0["delivered"] as? Int } == [1, 1])
+        let one = try await rekey("webhooks", "status", "--partner", "flaky", "--json")
+        #expect((try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [[String: Any]])?.map { $0["partner"] as? String } == ["flaky"])
+        let attention = try await rekey("webhooks", "status", "--needs-attention", "--json")
+        #expect((try JSONSerialization.jsonObject(with: Data(attention.stdout.utf8)) as? [[String: Any]])?.isEmpty == true, "both are delivered")
+        let unknown = try await rekey("webhooks", "status", "--partner", "nosuch")
+        #expect(unknown.status == 2 && unknown.stderr.contains("partner 'nosuch' has no webhook endpoint in the store"))
         for _ in 0..<2 {
             #expect(try await rekey("webhooks", "send", "--event", "incident.resolved", "--partner", "acme", "--idempotency-key", "INC-7-resolved",
                               "--allow-insecure-loopback", environment: env).status == 0)
