@@ -14,6 +14,9 @@ public final class AppDatabase: Sendable {
     /// Opens (creating if needed) the store at `path` and runs pending migrations. A new store file is
     /// created readable by its owner only (SQLite gives its -wal and -shm files the same mode).
     public init(path: String, logger: Logger) throws {
+        // Before touching the disk: a system SQLite too old for the migrations is named, and no file is left.
+        let version = try DatabaseQueue().read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "unknown"
+        guard Self.supportsSchema(sqliteVersion: version) else { throw SQLiteTooOld(version: version) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)  // fails harmlessly if it exists
         if fd >= 0 { close(fd) }
         var configuration = Configuration()
@@ -25,8 +28,6 @@ public final class AppDatabase: Sendable {
         }
         self.writer = try DatabasePool(path: path, configuration: configuration)
         self.logger = logger
-        let version = try writer.read { try String.fetchOne($0, sql: "SELECT sqlite_version()") } ?? "unknown"
-        guard Self.supportsSchema(sqliteVersion: version) else { throw SQLiteTooOld(version: version) }
         try Self.migrator.migrate(writer)
     }
 

@@ -43,7 +43,11 @@ struct StatusPage: ResponseGenerator {
         let disabled = webhooks.filter { $0.state == "disabled" }.count
         let failing = webhooks.filter { $0.state == "active" && $0.failingSince != nil }.count
         let pending = webhooks.reduce(0) { $0 + $1.pending }
-        let attention = webhooks.filter(\.needsAttention)
+        // Disabled first, then failing, then those merely holding messages: the cap must not hide the worst.
+        let attention = webhooks.filter(\.needsAttention).sorted {
+            ($0.state == "disabled" ? 0 : $0.failingSince != nil ? 1 : 2, $0.partner)
+                < ($1.state == "disabled" ? 0 : $1.failingSince != nil ? 1 : 2, $1.partner)
+        }
         var html = table("Webhook endpoints", ["Endpoints", "Disabled", "Failing", "Messages pending", "Delivered", "Failed"], [[
             "\(webhooks.count)", "\(disabled)", "\(failing)", "\(pending)", "\(webhooks.reduce(0) { $0 + $1.delivered })",
             "\(webhooks.reduce(0) { $0 + $1.failed })",

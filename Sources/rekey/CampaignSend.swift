@@ -31,8 +31,11 @@ func runSend(options: GlobalOptions, delivery: DeliveryOptions, id: Int64, json:
     let transport = try delivery.transport()
     let sender = CampaignSender(store: store, template: template, transport: transport, options: delivery.sendOptions(), logger: logger)
     let display = ProgressDisplay(interval: delivery.progressInterval)
-    let summary = try await sender.send(campaign: id) { display.update($0) }
-    display.finish()
+    let summary: SendSummary
+    do {
+        defer { display.finish() }
+        summary = try await sender.send(campaign: id) { display.update($0) }
+    }
     if json {
         try Console.json(summary)
     } else {

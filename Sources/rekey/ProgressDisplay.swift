@@ -28,8 +28,10 @@ final class ProgressDisplay: @unchecked Sendable {
         })
     }
 
-    /// One webhook run's progress against the messages this command queued.
-    func update(_ p: WebhookRunSummary, total: Int) {
+    /// One webhook run's progress against the messages this command queued (the run also takes other due
+    /// work, such as retries, so the total grows to what it attempted).
+    func update(_ p: WebhookRunSummary, total queued: Int) {
+        let total = max(queued, p.attempted)
         update(Frame(done: p.attempted, total: total, rate: p.rate, unit: "deliveries/s") {
             "delivered \(p.delivered)/\(total)  retrying \(p.retrying)  failed \(p.failed)"
         })

@@ -103,9 +103,12 @@ struct WebhooksSend: AsyncParsableCommand {
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         // Runs everything due (these messages among it): filtering by id would cost a list of all of them per claim.
         let display = ProgressDisplay(interval: progressInterval)
-        let total = queued.count
-        let summary = try await worker.webhooks.run(waitUpTo: wait) { display.update($0, total: total) }
-        display.finish()
+        let total = queued.filter(\.created).count  // a repeat under the same idempotency key sends nothing new
+        let summary: WebhookRunSummary
+        do {
+            defer { display.finish() }
+            summary = try await worker.webhooks.run(waitUpTo: wait) { display.update($0, total: total) }
+        }
         done("delivery", "delivered \(summary.delivered) of \(summary.attempted) attempts")
         let states = try await store.webhookMessageStates(Set(queued.map(\.id)))
         if json {

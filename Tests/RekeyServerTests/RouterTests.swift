@@ -74,6 +74,16 @@ import Testing
             #expect(page.contains("<tr><td>github</td><td>active</td>"))
             #expect(!page.contains("<tr><td>atlassian</td><td>active</td>"))
         }
+
+        // And a disabled endpoint is listed before one that merely holds a message
+        try await store.writer.write { try $0.execute(sql: "UPDATE webhook_endpoint SET state = 'disabled', disabled_reason = '410 Gone' WHERE partner_id = 'pagerduty'") }
+        try await get("/") { response in
+            let page = String(buffer: response.body)
+            let pagerduty = try #require(page.range(of: "<tr><td>pagerduty</td><td>disabled (410 Gone)</td>"))
+            let github = try #require(page.range(of: "<tr><td>github</td><td>active</td>"))
+            #expect(pagerduty.lowerBound < github.lowerBound, "disabled first, though p sorts after g")
+            #expect(page.contains("Endpoints needing attention (2)"))
+        }
     }
 
     @Test func theStatusPageEscapesWhatItShows() async throws {
