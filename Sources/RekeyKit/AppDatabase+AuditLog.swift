@@ -34,6 +34,26 @@ public struct AuditLogVerification: Sendable, Codable {
     public var ok: Bool
     public var firstBadSeq: Int64?
     public var problem: String?
+    /// The newest entry as `SEQ:HASH`, when the chain is intact. Kept where rekey cannot write and passed to a
+    /// later verify, it shows what the chain alone cannot: newest entries deleted, or the chain rebuilt.
+    public var anchor: String?
+}
+
+/// An entry recorded earlier from `log verify`: the log must still hold it, unchanged.
+public struct AuditAnchor: Sendable, CustomStringConvertible {
+    public var seq: Int64
+    public var hash: String
+
+    /// Parses `SEQ:HASH` (a positive sequence number and 64 lowercase hex digits).
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let seq = Int64(parts[0]), seq > 0, parts[1].count == 64,
+              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        self.seq = seq
+        self.hash = String(parts[1])
+    }
+
+    public var description: String { "\(seq):\(hash)" }
 }
 
 extension AppDatabase {
@@ -57,29 +77,38 @@ extension AppDatabase {
         return String(decoding: try encoder.encode(wrapped), as: UTF8.self)
     }
 
-    /// Recomputes the chain from the first entry and reports the first one that does not match.
-    public func verifyAuditLog() async throws -> AuditLogVerification {
+    /// Recomputes the chain from the first entry and reports the first one that does not match; with an
+    /// anchor, also that the log still holds that entry unchanged.
+    public func verifyAuditLog(anchor: AuditAnchor? = nil) async throws -> AuditLogVerification {
         try await writer.read { db in
             var previous = AuditEntry.genesis
             var expectedSeq: Int64 = 1
             var count = 0
+            func broken(_ seq: Int64, _ problem: String) -> AuditLogVerification {
+                AuditLogVerification(entries: count, ok: false, firstBadSeq: seq, problem: problem)
+            }
             let cursor = try AuditEntry.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
             while let entry = try cursor.next() {
                 count += 1
                 if entry.seq != expectedSeq || entry.prevHash != previous {
-                    return AuditLogVerification(entries: count, ok: false, firstBadSeq: entry.seq,
-                                                problem: "entry \(entry.seq) does not follow entry \(expectedSeq - 1): an entry was deleted, inserted or reordered")
+                    return broken(entry.seq, "entry \(entry.seq) does not follow entry \(expectedSeq - 1): an entry was deleted, inserted or reordered")
                 }
                 let recomputed = AuditEntry.hash(seq: entry.seq, at: entry.at, action: entry.action, subject: entry.subject,
                                                  detail: entry.detail, prevHash: entry.prevHash)
                 if recomputed != entry.hash {
-                    return AuditLogVerification(entries: count, ok: false, firstBadSeq: entry.seq,
-                                                problem: "entry \(entry.seq) (\(entry.action)) was altered: its hash does not match its content")
+                    return broken(entry.seq, "entry \(entry.seq) (\(entry.action)) was altered: its hash does not match its content")
+                }
+                if let anchor, anchor.seq == entry.seq, anchor.hash != entry.hash {
+                    return broken(entry.seq, "entry \(entry.seq) is not the one anchored: the log was rebuilt up to it")
                 }
                 previous = entry.hash
                 expectedSeq += 1
             }
-            return AuditLogVerification(entries: count, ok: true, firstBadSeq: nil, problem: nil)
+            if let anchor, anchor.seq >= expectedSeq {
+                return broken(expectedSeq, "the log ends at entry \(expectedSeq - 1) but the anchor is entry \(anchor.seq): newer entries were deleted")
+            }
+            return AuditLogVerification(entries: count, ok: true, firstBadSeq: nil, problem: nil,
+                                        anchor: count > 0 ? "\(expectedSeq - 1):\(previous)" : nil)
         }
     }
 

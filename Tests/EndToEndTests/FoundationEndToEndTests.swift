@@ -86,6 +86,14 @@ import Testing
         let log = try await rekey("log", "verify", "--json")
         #expect(log.status == 0)
         #expect(try log.json()["entries"] as? Int == 5)
+        let anchor = try #require(try log.json()["anchor"] as? String)
+        #expect(anchor.hasPrefix("5:"))
+        let anchored = try await rekey("log", "verify", "--anchor", anchor)
+        #expect(anchored.status == 0 && anchored.stdout.contains("audit log ok: 5 entries, chain intact; anchor \(anchor) holds"))
+        let ahead = try await rekey("log", "verify", "--anchor", "9:" + anchor.dropFirst(2))
+        #expect(ahead.status == 1 && ahead.stdout.contains("the log ends at entry 5 but the anchor is entry 9: newer entries were deleted"))
+        let malformed = try await rekey("log", "verify", "--anchor", "five")
+        #expect(malformed.status == 2 && malformed.stderr.contains("--anchor takes SEQ:HASH"))
 
         // no canary anywhere: store files, stdout, stderr of every command
         let outputs = [first, again, check, clean, imported, audit, text, early, rewrap, status, dryRun, prune, pruned, log]

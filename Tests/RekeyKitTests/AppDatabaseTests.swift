@@ -149,6 +149,34 @@ import Testing
         #expect(result.problem?.contains("deleted") == true)
     }
 
+    @Test func anAnchorShowsTheNewestEntriesDeletedWhichTheChainAloneCannot() async throws {
+        // Given a log of four entries and the anchor a verify printed
+        let fixture = try StoreFixture()
+        for version in 1...4 { try await fixture.store.recordKeyRotation(newVersion: version) }
+        let before = try await fixture.store.verifyAuditLog()
+        let anchor = try #require(before.anchor.flatMap(AuditAnchor.init))
+        #expect(anchor.seq == 4)
+
+        // When someone with file access deletes the newest entry
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_append_only_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 4")
+        }
+
+        // Then the chain alone still verifies, but not against the anchor
+        #expect(try await fixture.store.verifyAuditLog().ok)
+        let anchored = try await fixture.store.verifyAuditLog(anchor: anchor)
+        #expect(!anchored.ok && anchored.firstBadSeq == 4)
+        #expect(anchored.problem == "the log ends at entry 3 but the anchor is entry 4: newer entries were deleted")
+        // And an anchor of another log (the chain rebuilt) is named at its entry
+        let foreign = try #require(AuditAnchor("2:" + String(repeating: "ab", count: 32)))
+        #expect(try await fixture.store.verifyAuditLog(anchor: foreign).problem == "entry 2 is not the one anchored: the log was rebuilt up to it")
+        // And an older anchor of this log still holds
+        let older = try await fixture.store.writer.read { try String.fetchOne($0, sql: "SELECT hash FROM audit_log WHERE seq = 3") }
+        #expect(try await fixture.store.verifyAuditLog(anchor: try #require(AuditAnchor("3:\(try #require(older))"))).ok)
+        #expect(AuditAnchor("3:XYZ") == nil && AuditAnchor("0:" + String(repeating: "a", count: 64)) == nil)
+    }
+
     @Test func reimportUpdatesInPlace() async throws {
         let fixture = try StoreFixture()
         let first = try await fixture.importCSV(canaryCSV(["old-0", "old-1"]))
