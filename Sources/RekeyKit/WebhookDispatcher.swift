@@ -128,8 +128,7 @@ public final class WebhookDispatcher: Sendable {
             let records = await completions.take()
             inFlight -= records.count
             for record in records { buffer.append(record); summary.count(record) }
-            summary.elapsedSeconds = (clock.now - started).seconds
-            summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
+            summary.timed((clock.now - started).seconds)
             progress(summary)
         }
         do {
@@ -177,8 +176,7 @@ public final class WebhookDispatcher: Sendable {
             try? await writing?.value
             throw error
         }
-        summary.elapsedSeconds = (clock.now - started).seconds
-        summary.rate = summary.elapsedSeconds > 0 ? Double(summary.delivered) / summary.elapsedSeconds : 0
+        summary.timed((clock.now - started).seconds)
         summary.nextAttemptAt = try await store.nextWebhookAttempt().map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) }
         return summary
     }
@@ -352,6 +350,12 @@ private final class DeliveryContext: @unchecked Sendable {
 }
 
 private extension WebhookRunSummary {
+    /// Sets the elapsed time and the delivery rate it gives.
+    mutating func timed(_ elapsed: Double) {
+        elapsedSeconds = elapsed
+        rate = elapsed > 0 ? Double(delivered) / elapsed : 0
+    }
+
     mutating func count(_ record: WebhookAttemptRecord) {
         attempted += 1
         if record.delivered { delivered += 1 } else if record.nextAttemptAt == nil { failed += 1 } else { retrying += 1 }

@@ -30,8 +30,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Seconds one attempt may take, from connecting to the final reply.", valueName: "seconds"))
     var timeout: Double = 60
 
-    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
-    var progressInterval: Double = 5
+    @OptionGroup var progress: ProgressOptions
 
     var smtpURL: String? { smtp ?? ProcessInfo.processInfo.environment["REKEY_SMTP_URL"] }
 

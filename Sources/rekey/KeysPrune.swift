@@ -36,7 +36,7 @@ struct KeysPrune: AsyncParsableCommand {
             try await store.recordKeysPruned(removable, activeVersion: ring.activeVersion)
         }
         let report = Report(activeVersion: ring.activeVersion, removed: removable, dryRun: dryRun, stillInUse: inUse,
-                            versions: dryRun ? ring.versions.filter { !removable.contains($0) } : ring.versions)
+                            versions: ring.versions.filter { !removable.contains($0) })
         if json { return try Console.json(report) }
         let list = { (versions: [Int]) in
             (versions.count == 1 ? "key version " : "key versions ") + versions.map(String.init).joined(separator: ", ")

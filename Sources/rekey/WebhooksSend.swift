@@ -19,8 +19,7 @@ struct WebhooksSend: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sending again with the same key creates nothing new.", valueName: "key")) var idempotencyKey: String?
     @Option(help: ArgumentHelp("Also wait for retries due within this many seconds.", valueName: "seconds")) var wait = 0.0
     @OptionGroup var delivery: WebhookDeliveryOptions
-    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", valueName: "seconds"))
-    var progressInterval: Double = 5
+    @OptionGroup var progress: ProgressOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     struct Result: Encodable {
@@ -37,7 +36,6 @@ struct WebhooksSend: AsyncParsableCommand {
         guard WebhookEndpoint.knownEvents.contains(event) else {
             throw ValidationError("unknown event '\(event)'; expected one of: \(WebhookEndpoint.knownEvents.joined(separator: ", "))")
         }
-        guard progressInterval > 0 else { throw ValidationError("--progress-interval must be positive") }
     }
 
     func run() async throws {
@@ -102,7 +100,7 @@ struct WebhooksSend: AsyncParsableCommand {
         done("queue", "queued \(queued.count) messages")
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         // Runs everything due (these messages among it): filtering by id would cost a list of all of them per claim.
-        let display = ProgressDisplay(interval: progressInterval)
+        let display = progress.makeDisplay()
         let total = queued.filter(\.created).count  // a repeat under the same idempotency key sends nothing new
         let summary: WebhookRunSummary
         do {
