@@ -44,6 +44,7 @@ extension AppDatabase {
     /// An installation already present (same integration and customer) is updated in place.
     public func importInstallations(_ drafts: [InstallationDraft], registry: Registry, keyRing: KeyRing, now: Date = Date()) async throws -> ImportSummary {
         try await writer.write { db in
+            try Self.requireSealingKey(db, keyRing)
             try Self.syncRegistry(db, registry)
             var summary = ImportSummary(created: 0, updated: 0, secretsSealed: 0)
             let at = Self.timestamp(now)

@@ -22,7 +22,7 @@ public struct RewrapSummary: Sendable, Codable {
 }
 
 /// A table of sealed values (`key_version`, `sealed`) and the binding each of its rows is sealed for.
-private struct SealedTable: Sendable {
+struct SealedTable: Sendable {
     var name: String
     /// The columns the binding is made of.
     var columns: String
@@ -31,7 +31,7 @@ private struct SealedTable: Sendable {
 
 extension AppDatabase {
     /// Every table that holds sealed values; `keys status` counts them and `keys rewrap` moves them all.
-    private static let sealedTables = [
+    static let sealedTables = [
         SealedTable(name: "installation_secret", columns: "installation_id, field") {
             secretBinding(installation: $0["installation_id"], field: $0["field"])
         },
@@ -41,21 +41,20 @@ extension AppDatabase {
     ]
 
     /// SQL for the `key_version` of every sealed value in the store.
-    private static var allKeyVersions: String {
+    static var allKeyVersions: String {
         sealedTables.map { "SELECT key_version FROM \($0.name)" }.joined(separator: " UNION ALL ")
     }
 
     /// Sealed values per key version, including versions the ring holds but no value uses.
     public func keyUsage(keyRing: KeyRing) async throws -> [KeyUsage] {
-        let counts = try await writer.read { db in
-            try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
-                SELECT key_version, count(*) AS n FROM (\(Self.allKeyVersions)) GROUP BY key_version
-                """).map { (row: Row) -> (Int, Int) in (row["key_version"], row["n"]) })
-        }
-        let versions = Set(keyRing.versions).union(counts.keys).sorted()
-        return versions.map { version in
+        try await writer.read { db in try Self.keyUsage(db, keyRing) }
+    }
+
+    private static func keyUsage(_ db: Database, _ keyRing: KeyRing) throws -> [KeyUsage] {
+        let counts = try sealedCounts(db)
+        return Set(keyRing.versions).union(counts.keys).sorted().map { version in
             KeyUsage(version: version, active: version == keyRing.activeVersion,
-                     created: keyRing.keys[version].map { Self.timestamp($0.created) },
+                     created: keyRing.keys[version].map { timestamp($0.created) },
                      values: counts[version] ?? 0, missing: keyRing.keys[version] == nil)
         }
     }
@@ -69,6 +68,7 @@ extension AppDatabase {
         for table in Self.sealedTables {
             while true {
                 let done = try await writer.write { db -> Int in
+                    try Self.requireSealingKey(db, keyRing)
                     let rows = try Row.fetchAll(db, sql: """
                         SELECT rowid, \(table.columns), sealed FROM \(table.name) WHERE key_version != ? ORDER BY rowid LIMIT ?
                         """, arguments: [active, batchSize])
@@ -96,18 +96,32 @@ extension AppDatabase {
         return RewrapSummary(rewrapped: rewrapped, alreadyCurrent: current - rewrapped, activeVersion: active)
     }
 
-    /// Records that key versions were removed from the ring (the file itself is written by the caller).
-    public func recordKeysPruned(_ versions: [Int], activeVersion: Int) async throws {
+    /// Retires the ring's unused old keys in the store: in one transaction, counts what each version seals and marks
+    /// those that seal nothing as pruned, so that no command can seal under them from then on. The caller then
+    /// removes them from the ring file. With `dryRun`, only counts.
+    public func pruneKeys(keyRing: KeyRing, dryRun: Bool = false, now: Date = Date()) async throws -> [KeyUsage] {
         try await writer.write { db in
-            try Self.appendAudit(db, action: "keys.pruned", subject: "key versions \(versions.map(String.init).joined(separator: ", "))",
-                                 detail: ["removed": versions.count, "active_version": activeVersion])
+            let usage = try Self.keyUsage(db, keyRing)
+            let removable = usage.filter(\.prunable).map(\.version)
+            guard !dryRun, !removable.isEmpty else { return usage }
+            for version in removable {
+                try db.execute(sql: """
+                    INSERT INTO key_check (version, check_value, recorded_at, pruned_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (version) DO UPDATE SET pruned_at = excluded.pruned_at WHERE pruned_at IS NULL
+                    """, arguments: [version, keyRing.keys[version]!.checkValue, Self.timestamp(now), Self.timestamp(now)])
+            }
+            try Self.appendAudit(db, action: "keys.pruned", subject: "key versions \(removable.map(String.init).joined(separator: ", "))",
+                                 detail: ["removed": removable.count, "active_version": keyRing.activeVersion], now: now)
+            return usage
         }
     }
 
-    /// Records a key rotation in the audit log (the key ring file itself is written by the caller).
-    public func recordKeyRotation(newVersion: Int) async throws {
+    /// Records a new key: its check value (refused if the version is already recorded) and the audit entry. The caller
+    /// writes the key ring file afterwards, holding the ring's lock.
+    public func recordKeyRotation(_ key: KeyRing.Key) async throws {
         try await writer.write { db in
-            try Self.appendAudit(db, action: "keys.rotated", subject: "key version \(newVersion)", detail: ["active_version": newVersion])
+            try Self.recordCheckValue(db, key)
+            try Self.appendAudit(db, action: "keys.rotated", subject: "key version \(key.version)", detail: ["active_version": key.version])
         }
     }
 

@@ -101,6 +101,7 @@ extension AppDatabase {
             (TokenField.refresh, tokens.refreshToken, "oauth_token"),
             (TokenField.secret, tokens.tokenSecret, "oauth_secret"),
         ]
+        try requireSealingKey(db, keyRing)
         for (field, value, kind) in fields {
             try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ? AND field = ?", arguments: [id, field])
             guard let value else { continue }

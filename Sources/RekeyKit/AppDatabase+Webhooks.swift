@@ -157,6 +157,7 @@ extension AppDatabase {
     /// Seals and stores a signing secret; the caller writes the audit entry (one per batch of partners).
     static func insertWebhookSecret(_ db: Database, partner: String, version: Int, secret: StandardWebhooks.SigningSecret,
                                     source: String, keyRing: KeyRing, expiresAt: Double?, now: Date) throws {
+        try requireSealingKey(db, keyRing)
         let sealed = keyRing.seal(Secret(secret.exposed), for: webhookSecretBinding(partner: partner, version: version))
         try db.cachedStatement(sql: """
             INSERT INTO webhook_secret (partner_id, version, key_version, sealed, source, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)

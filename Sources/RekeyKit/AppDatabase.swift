@@ -217,6 +217,36 @@ public final class AppDatabase: Sendable {
                 ALTER TABLE webhook_endpoint DROP COLUMN last_success_at;
                 """)
         }
+        migrator.registerMigration("v6 key check values: sealing only under a recorded, unpruned key") { db in
+            // One row per key version the store has seen: a MAC of a constant under that key. A ring whose key
+            // differs is refused, and once a version is pruned nothing can be sealed under it again.
+            try db.execute(sql: """
+                CREATE TABLE key_check (
+                    version INTEGER PRIMARY KEY NOT NULL CHECK (version > 0),
+                    check_value TEXT NOT NULL CHECK (length(check_value) = 64),
+                    recorded_at TEXT NOT NULL,
+                    pruned_at TEXT
+                );
+                CREATE TRIGGER key_check_value_fixed BEFORE UPDATE OF version, check_value ON key_check
+                BEGIN SELECT RAISE(ABORT, 'rekey: a key check value never changes'); END;
+                CREATE TRIGGER key_check_kept BEFORE DELETE ON key_check
+                BEGIN SELECT RAISE(ABORT, 'rekey: key check values are kept'); END;
+                CREATE TRIGGER key_check_prune_only_unused BEFORE UPDATE OF pruned_at ON key_check
+                WHEN OLD.pruned_at IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM installation_secret WHERE key_version = OLD.version)
+                    OR EXISTS (SELECT 1 FROM webhook_secret WHERE key_version = OLD.version)
+                BEGIN SELECT RAISE(ABORT, 'rekey: a key version that seals values cannot be pruned'); END;
+                """)
+            for table in ["installation_secret", "webhook_secret"] {
+                for (event, suffix) in [("INSERT", "insert"), ("UPDATE OF key_version, sealed", "update")] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_live_key_\(suffix) BEFORE \(event) ON \(table)
+                        WHEN NOT EXISTS (SELECT 1 FROM key_check WHERE version = NEW.key_version AND pruned_at IS NULL)
+                        BEGIN SELECT RAISE(ABORT, 'rekey: values are sealed only under a recorded, unpruned key version'); END;
+                        """)
+                }
+            }
+        }
         return migrator
     }
 }

@@ -13,6 +13,13 @@ public struct KeyRing: Sendable {
         public let version: Int
         let material: [UInt8]
         public let created: Date
+
+        /// A MAC of a constant under this key (as Vault and PKCS#11 key check values are): the store records it,
+        /// so a ring whose key for a version differs from the one that sealed the store's values is refused.
+        /// It reveals nothing about the key.
+        public var checkValue: String {
+            Digest.hex(Digest.hmacSHA256(key: material, Array("rekey key check value v1".utf8)))
+        }
     }
 
     public private(set) var keys: [Int: Key]
@@ -21,15 +28,19 @@ public struct KeyRing: Sendable {
     public var active: Key { keys[activeVersion]! }
     public var versions: [Int] { keys.keys.sorted() }
 
-    /// A new ring holding one fresh random key, version 1.
-    public static func generate(now: Date = Date()) -> KeyRing {
-        KeyRing(keys: [1: Key(version: 1, material: SecureRandom.bytes(AES256GCM.keySize), created: now)], activeVersion: 1)
+    /// A new ring holding one fresh random key, numbered one above `above` (a store's highest recorded
+    /// version), so that a new ring never reuses a version number the store already knows.
+    public static func generate(above: Int = 0, now: Date = Date()) -> KeyRing {
+        let version = above + 1
+        return KeyRing(keys: [version: Key(version: version, material: SecureRandom.bytes(AES256GCM.keySize), created: now)],
+                       activeVersion: version)
     }
 
-    /// Adds a fresh key one version above the highest and makes it active.
+    /// Adds a fresh key one version above the highest in the ring (and above `above`, the store's highest
+    /// recorded version) and makes it active.
     @discardableResult
-    public mutating func rotate(now: Date = Date()) -> Int {
-        let version = (keys.keys.max() ?? 0) + 1
+    public mutating func rotate(above: Int = 0, now: Date = Date()) -> Int {
+        let version = max(keys.keys.max() ?? 0, above) + 1
         keys[version] = Key(version: version, material: SecureRandom.bytes(AES256GCM.keySize), created: now)
         activeVersion = version
         return version
@@ -59,11 +70,16 @@ extension KeyRing {
 
     static let format = "rekey-keyring-v1"
 
-    /// Reads and checks a key ring file: its mode must be 0600 or stricter and every key well formed.
+    /// Reads and checks a key ring file: it must belong to the user running rekey, its mode must be 0600 or
+    /// stricter and every key well formed.
     public static func load(from path: String) throws(KeyRingError) -> KeyRing {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw KeyRingError(path: path, problem: errno == ENOENT ? .missing : .unreadable(String(cString: strerror(errno))))
+        }
+        // Root can read anyone's file: a ring someone else owns could have been planted or swapped by them.
+        guard info.st_uid == geteuid() else {
+            throw KeyRingError(path: path, problem: .foreignOwner(owner: Int(info.st_uid), user: Int(geteuid())))
         }
         let mode = Int(info.st_mode) & 0o777
         guard mode & 0o077 == 0 else { throw KeyRingError(path: path, problem: .looseMode(mode)) }

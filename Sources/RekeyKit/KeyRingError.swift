@@ -3,13 +3,28 @@ public struct KeyRingError: Error, CustomStringConvertible, Sendable {
     public enum Problem: Sendable, Equatable {
         case missing
         case looseMode(Int)
+        /// The file belongs to another user than the one running rekey.
+        case foreignOwner(owner: Int, user: Int)
         case malformed(String)
         case unreadable(String)
         case unwritable(String)
+        /// The ring's key for `version` is not the key whose check value the store recorded.
+        case doesNotMatchStore(version: Int)
+        /// The store has `values` sealed under `version`, which the ring does not hold.
+        case lacksVersion(version: Int, values: Int)
+        /// `init` found no ring, but the store holds values a new ring could never open.
+        case storeHasSealedValues(values: Int, versions: [Int])
+        /// Another rekey process held the ring's lock for too long.
+        case busy
     }
 
     public let path: String
     public let problem: Problem
+
+    public init(path: String, problem: Problem) {
+        self.path = path
+        self.problem = problem
+    }
 
     public var description: String {
         switch problem {
@@ -17,12 +32,29 @@ public struct KeyRingError: Error, CustomStringConvertible, Sendable {
             "no key ring at \(path); run `rekey init` to create one"
         case .looseMode(let mode):
             "key ring \(path) has mode \(String(mode, radix: 8)); it must be readable by its owner only (chmod 600 \(path))"
+        case .foreignOwner(let owner, let user):
+            "key ring \(path) belongs to user \(owner), not to the user running rekey (\(user)); refusing a ring another user "
+                + "could have written (chown it, or run rekey as its owner)"
         case .malformed(let why):
             "key ring \(path) is malformed: \(why)"
         case .unreadable(let why):
             "key ring \(path) cannot be read: \(why)"
         case .unwritable(let why):
             "key ring \(path) cannot be written: \(why)"
+        case .doesNotMatchStore(let version):
+            "key ring \(path) does not match the store: its key version \(version) is not the key that the store "
+                + "recorded for that version (the key check values differ). Point --keys (REKEY_KEYS) at the ring that goes "
+                + "with this store; nothing was changed"
+        case .lacksVersion(let version, let values):
+            "key ring \(path) lacks key version \(version), which seals \(values) values in the store. Point --keys "
+                + "(REKEY_KEYS) at the ring that goes with this store; nothing was changed"
+        case .storeHasSealedValues(let values, let versions):
+            "no key ring at \(path), but the store holds \(values) values sealed under key "
+                + (versions.count == 1 ? "version " : "versions ") + versions.map(String.init).joined(separator: ", ")
+                + ": a new ring could never open them. Point --keys (REKEY_KEYS) at the ring that sealed them; "
+                + "no ring was created"
+        case .busy:
+            "key ring \(path) is being changed by another rekey process (its lock \(path).lock is held); try again"
         }
     }
 }

@@ -11,8 +11,8 @@ struct Audit: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try options.loadRegistry()
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let report = try await store.auditReport(registry: registry)
         if json {
             try Console.json(report)

@@ -29,8 +29,8 @@ struct CampaignDraft: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try options.loadRegistry()
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let template = try EmailTemplate.load(named: self.template, from: options.templates)
         var globals: [String: String] = [:]
         for pair in variables {

@@ -9,8 +9,8 @@ struct CampaignList: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let campaigns = try await store.campaigns()
         if json { return try Console.json(campaigns) }
         Console.out(Table.render(header: ["ID", "STATE", "RECIPIENTS", "TEMPLATE", "NAME"], rows: campaigns.map {

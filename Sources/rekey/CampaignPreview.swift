@@ -20,8 +20,8 @@ struct CampaignPreview: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let campaign = try await store.campaign(id)
         let template = try EmailTemplate.load(named: campaign.template, from: options.templates)
         let preview = try await store.preview(campaign: id, recipient: to, template: template)

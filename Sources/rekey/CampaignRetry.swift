@@ -15,8 +15,8 @@ struct CampaignRetry: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let count = try await store.retryCampaign(id)
         if json { return try Console.json(Result(campaign: id, requeued: count)) }
         Console.out("re-queued \(count) recipients of campaign \(id); run `rekey campaign send \(id)`")

@@ -20,9 +20,9 @@ struct CampaignSend: AsyncParsableCommand {
 }
 
 func runSend(options: GlobalOptions, delivery: DeliveryOptions, id: Int64, json: Bool, requiring: CampaignState?) async throws {
-    _ = try options.loadKeyRing()
+    let ring = try options.loadKeyRing()
     let logger = options.makeLogger()
-    let store = try options.openStore(logger: logger)
+    let store = try options.openStore(logger: logger, keyRing: ring)
     let campaign = try await store.campaign(id)
     if let requiring, campaign.state != requiring {
         throw CampaignStateError(campaign: id, from: campaign.state, to: .sending)

@@ -11,8 +11,8 @@ struct CampaignStatusCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let status = try await store.campaignStatus(id)
         if json { return try Console.json(status) }
         let c = status.campaign

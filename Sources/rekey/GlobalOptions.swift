@@ -41,9 +41,19 @@ struct GlobalOptions: ParsableArguments {
         try KeyRing.load(from: keys)
     }
 
-    /// Opens an existing store; commands other than `init` never create one by accident.
+    /// Opens an existing store and refuses a key ring that does not go with it (a key that differs from the one the
+    /// store recorded for its version, or a missing version that still seals values).
+    func openStore(logger: Logger, keyRing: KeyRing) throws -> AppDatabase {
+        let store = try openStore(logger: logger)
+        try store.checkKeyRing(keyRing, path: keys)
+        return store
+    }
+
+    /// Opens an existing store; commands other than `init` never create one by accident, nor take an empty file
+    /// (which SQLite would open as an empty store, and report nothing exposed) for one.
     func openStore(logger: Logger) throws -> AppDatabase {
-        guard FileManager.default.fileExists(atPath: db) else { throw StoreMissing(path: db) }
+        guard FileManager.default.fileExists(atPath: db) else { throw StoreMissing(path: db, problem: .absent) }
+        guard Self.fileSize(db) != 0 else { throw StoreMissing(path: db, problem: .empty) }
         // Secrets in it are sealed, but who is exposed is not: say so when others can read it.
         if let mode = (try? FileManager.default.attributesOfItem(atPath: db))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
             Console.error("warning: the store \(db) is readable by others (mode \(String(mode, radix: 8))); run chmod 600 \(db)*")
@@ -52,7 +62,22 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+extension GlobalOptions {
+    /// The size of the file at `path`, nil when it cannot be read.
+    static func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+    }
+}
+
 struct StoreMissing: Error, CustomStringConvertible {
+    enum Problem { case absent, empty }
     var path: String
-    var description: String { "no store at \(path); run `rekey init` first (or pass --db)" }
+    var problem: Problem
+    var description: String {
+        switch problem {
+        case .absent: "no store at \(path); run `rekey init` first (or pass --db)"
+        case .empty: "the store \(path) is an empty file (0 bytes), not a rekey store: it holds no installations to check. "
+            + "Restore the store, or pass --db; `rekey init` makes a new one in its place"
+        }
+    }
 }

@@ -19,16 +19,26 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.makeLogger()
+        // An empty file is no store: SQLite would open it as one, so it is made afresh like an absent one.
+        let storeExists = (GlobalOptions.fileSize(options.db) ?? 0) > 0
         let ringExists = FileManager.default.fileExists(atPath: options.keys)
-        let ring: KeyRing
-        if ringExists {
-            ring = try options.loadKeyRing()
-        } else {
-            ring = KeyRing.generate()
-            try ring.save(to: options.keys)
+        let (store, ring) = try await KeyRing.withExclusiveLock(path: options.keys) { () async throws -> (AppDatabase, KeyRing) in
+            let store = try AppDatabase(path: options.db, logger: logger)
+            let ring: KeyRing
+            if ringExists {
+                ring = try options.loadKeyRing()
+            } else {
+                // A new ring can open nothing already sealed: refuse rather than strand those values.
+                let sealed = try store.sealedValueSummary()
+                guard sealed.values == 0 else {
+                    throw KeyRingError(path: options.keys, problem: .storeHasSealedValues(values: sealed.values, versions: sealed.versions))
+                }
+                ring = KeyRing.generate(above: try store.highestRecordedKeyVersion())
+                try ring.save(to: options.keys)
+            }
+            try store.checkKeyRing(ring, path: options.keys)
+            return (store, ring)
         }
-        let storeExists = FileManager.default.fileExists(atPath: options.db)
-        let store = try AppDatabase(path: options.db, logger: logger)
         if !storeExists || !ringExists {
             try await store.recordInitialized(keyVersion: ring.activeVersion)
         }
@@ -38,6 +48,6 @@ struct Init: AsyncParsableCommand {
         Console.out(storeExists ? "store \(options.db): already present" : "store \(options.db): created")
         Console.out(ringExists
             ? "key ring \(options.keys): already present (active key version \(ring.activeVersion))"
-            : "key ring \(options.keys): created with mode 0600 (key version 1); keep it out of backups of the store")
+            : "key ring \(options.keys): created with mode 0600 (key version \(ring.activeVersion)); keep it out of backups of the store")
     }
 }

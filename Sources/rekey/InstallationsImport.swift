@@ -18,7 +18,7 @@ struct InstallationsImport: AsyncParsableCommand {
     func run() async throws {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let drafts = try InstallationImport.read(path: file, registry: registry)
         let summary = try await store.importInstallations(drafts, registry: registry, keyRing: ring)
         if json { return try Console.json(summary) }

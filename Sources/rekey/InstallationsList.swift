@@ -9,8 +9,8 @@ struct InstallationsList: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let list = try await store.installations(integration: integration)
         if json { return try Console.json(list) }
         Console.out(Table.render(header: ["ID", "INTEGRATION", "CUSTOMER", "STATE", "SECRETS"], rows: list.map {

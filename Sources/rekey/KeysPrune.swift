@@ -25,16 +25,21 @@ struct KeysPrune: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
-        let usage = try await store.keyUsage(keyRing: ring)
+        let logger = options.makeLogger()
+        // The store retires the versions first (no command seals under them from that commit on), then the ring
+        // drops them; both under the ring's lock.
+        let (ring, usage) = try await KeyRing.withExclusiveLock(path: options.keys) { () async throws -> (KeyRing, [KeyUsage]) in
+            var ring = try options.loadKeyRing()
+            let store = try options.openStore(logger: logger, keyRing: ring)
+            let usage = try await store.pruneKeys(keyRing: ring, dryRun: dryRun)
+            if !dryRun {
+                ring.remove(versions: usage.filter(\.prunable).map(\.version))
+                try ring.save(to: options.keys)
+            }
+            return (ring, usage)
+        }
         let removable = usage.filter(\.prunable).map(\.version)
         let inUse = usage.filter { !$0.active && $0.values > 0 }
-        if !dryRun && !removable.isEmpty {
-            ring.remove(versions: removable)
-            try ring.save(to: options.keys)
-            try await store.recordKeysPruned(removable, activeVersion: ring.activeVersion)
-        }
         let report = Report(activeVersion: ring.activeVersion, removed: removable, dryRun: dryRun, stillInUse: inUse,
                             versions: ring.versions.filter { !removable.contains($0) })
         if json { return try Console.json(report) }

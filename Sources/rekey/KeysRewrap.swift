@@ -16,7 +16,7 @@ struct KeysRewrap: AsyncParsableCommand {
 
     func run() async throws {
         let ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let summary = try await store.rewrap(keyRing: ring, batchSize: batchSize) { done in
             Console.error("rewrap: \(done) values re-sealed")
         }

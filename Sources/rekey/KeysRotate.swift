@@ -10,12 +10,18 @@ struct KeysRotate: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        var ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
-        let version = ring.rotate()
-        try ring.save(to: options.keys)
-        try await store.recordKeyRotation(newVersion: version)
-        if json { return try Console.json(KeysReport(activeVersion: version, keys: try await store.keyUsage(keyRing: ring))) }
-        Console.out("key version \(version) is now active; run `rekey keys rewrap` to re-seal older values")
+        let logger = options.makeLogger()
+        // Read, change and save the ring holding its lock, so two rotations never make two keys for one version.
+        let (store, ring) = try await KeyRing.withExclusiveLock(path: options.keys) { () async throws -> (AppDatabase, KeyRing) in
+            var ring = try options.loadKeyRing()
+            let store = try options.openStore(logger: logger, keyRing: ring)
+            ring.rotate(above: try store.highestRecordedKeyVersion())
+            // Recorded first: should the save fail, the version is spent, never reused with other material.
+            try await store.recordKeyRotation(ring.active)
+            try ring.save(to: options.keys)
+            return (store, ring)
+        }
+        if json { return try Console.json(KeysReport(activeVersion: ring.activeVersion, keys: try await store.keyUsage(keyRing: ring))) }
+        Console.out("key version \(ring.activeVersion) is now active; run `rekey keys rewrap` to re-seal older values")
     }
 }

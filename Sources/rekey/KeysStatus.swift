@@ -10,7 +10,7 @@ struct KeysStatus: AsyncParsableCommand {
 
     func run() async throws {
         let ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let usage = try await store.keyUsage(keyRing: ring)
         if json { return try Console.json(KeysReport(activeVersion: ring.activeVersion, keys: usage)) }
         Console.out(Table.render(header: ["VERSION", "STATE", "CREATED", "VALUES"], rows: usage.map {

@@ -9,8 +9,8 @@ struct LogShow: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let entries = try await store.auditEntries(limit: limit)
         if json { return try Console.json(entries) }
         Console.out(Table.render(header: ["SEQ", "AT", "ACTION", "SUBJECT", "DETAIL"], rows: entries.map {

@@ -21,8 +21,8 @@ struct LogVerify: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let result = try await store.verifyAuditLog(anchor: anchor.flatMap(AuditAnchor.init))
         if json {
             try Console.json(result)

@@ -22,7 +22,7 @@ struct OAuthRefresh: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         let keeper = TokenKeeper(store: store, keyRing: ring, registry: registry, http: try CurlMulti(maxConnections: 4),
                                  logger: logger, resolve: resolveSecretReference)
         let outcomes = if let installation { [try await keeper.refresh(installation: installation)] } else { try await keeper.refreshDue(within: within) }

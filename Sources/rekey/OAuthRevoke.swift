@@ -19,7 +19,7 @@ struct OAuthRevoke: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         let keeper = TokenKeeper(store: store, keyRing: ring, registry: registry, http: try CurlMulti(maxConnections: 2),
                                  logger: logger, resolve: resolveSecretReference)
         let revoked = try await keeper.revoke(installation: installation)

@@ -27,7 +27,7 @@ struct Reconnect: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         let http = try CurlMulti(maxConnections: 4)
         let noBrowser = self.noBrowser
         let reconnector = Reconnector(

@@ -22,7 +22,7 @@ struct Serve: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         var worker: WorkerLoop?
         if !noWorker {
             try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)

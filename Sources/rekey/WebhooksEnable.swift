@@ -9,8 +9,8 @@ struct WebhooksEnable: AsyncParsableCommand {
     @Argument(help: "The partner.") var partner: String
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         try await store.enableWebhookEndpoint(partner: partner)
         Console.out("partner \(partner): endpoint enabled; `rekey worker` delivers what is pending")
     }

@@ -23,8 +23,8 @@ struct WebhooksReplay: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         let count = try await store.replayWebhooks(partner: partner, since: since.flatMap { try? Date($0, strategy: .iso8601) })
         if json { return try Console.json(Result(partner: partner, requeued: count)) }
         Console.out("re-queued \(count) messages for \(partner); `rekey worker` delivers them")

@@ -28,7 +28,7 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
     func run() async throws {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
         let secret: StandardWebhooks.SigningSecret
         let file: String

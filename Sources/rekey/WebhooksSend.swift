@@ -52,7 +52,7 @@ struct WebhooksSend: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         done("registry", "read the registry (\(registry.partners.count) partners)")
         let ring = try options.loadKeyRing()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         guard (try? JSONSerialization.jsonObject(with: Data(data.utf8))) is [String: Any] else {
             throw InputError([Diagnostic(file: "--data", line: 1, column: 1, message: "not a JSON object")])
         }

@@ -11,8 +11,8 @@ struct WebhooksStatus: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        _ = try options.loadKeyRing()
-        let store = try options.openStore(logger: options.makeLogger())
+        let ring = try options.loadKeyRing()
+        let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
         var endpoints = try await store.webhookStatus()
         let known = Set(endpoints.map(\.partner))
         let unknown = partners.filter { !known.contains($0) }

@@ -23,7 +23,7 @@ struct Worker: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
-        let store = try options.openStore(logger: logger)
+        let store = try options.openStore(logger: logger, keyRing: ring)
         try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
         let worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         let json = self.json

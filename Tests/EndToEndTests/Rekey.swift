@@ -12,6 +12,11 @@ struct Rekey {
 
     @discardableResult
     func callAsFunction(_ arguments: String..., environment: [String: String] = [:]) async throws -> CommandResult {
+        try await callAsFunction(arguments, environment: environment)
+    }
+
+    @discardableResult
+    func callAsFunction(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
         try await runProcess(Paths.rekeyBinary, arguments, environment: environment.merging([
             "REKEY_LOG_LEVEL": "info",
             "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path,

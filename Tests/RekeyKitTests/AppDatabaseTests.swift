@@ -96,6 +96,54 @@ import Testing
         try await fixture.expectEachCanaryOpens(canaries, with: ring)
     }
 
+    @Test func aPrunedKeySealsNothingMoreAndTheSchemaKeepsItSo() async throws {
+        // Given version 1 retired by rotate, rewrap and prune, and a command that loaded the ring before
+        let fixture = try StoreFixture()
+        try await fixture.importCSV(canaryCSV(["a", "b"]))
+        let stale = fixture.ring
+        var ring = fixture.ring
+        ring.rotate()
+        _ = try await fixture.store.rewrap(keyRing: ring)
+        #expect(try await fixture.store.pruneKeys(keyRing: ring).filter(\.prunable).map(\.version) == [1])
+
+        // When that command seals with its stale ring
+        let drafts = try InstallationImport.parse(canaryCSV(["c", "d", "e"]), file: "late.csv", format: .csv, registry: fixture.registry)
+        let error = await #expect(throws: SealingKeyRefused.self) {
+            try await fixture.store.importInstallations(drafts, registry: fixture.registry, keyRing: stale)
+        }
+
+        // Then it is refused, naming the version, and nothing of it was written
+        #expect(error?.version == 1 && error?.reason == .pruned)
+        #expect(try await fixture.count("SELECT count(*) FROM installation") == 2)
+        // And the schema refuses a raw write under version 1, and pruning a version that seals values
+        await #expect(throws: DatabaseError.self) {
+            try await fixture.store.writer.write { try $0.execute(sql: "UPDATE installation_secret SET key_version = 1, sealed = 'enc:v1:1:x'") }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await fixture.store.writer.write { try $0.execute(sql: "UPDATE key_check SET pruned_at = 'now' WHERE version = 2") }
+        }
+        try await fixture.expectEachCanaryOpens(["a", "b"], with: ring)
+    }
+
+    @Test func aRingWhoseKeyDiffersFromTheRecordedOneIsRefused() async throws {
+        // Given a store whose version 1 sealed values
+        let fixture = try StoreFixture()
+        try await fixture.importCSV(canaryCSV(["a"]))
+
+        // When another ring with a version 1 opens it, or seals in it
+        let other = KeyRing.generate()
+        let error = #expect(throws: KeyRingError.self) { try fixture.store.checkKeyRing(other, path: "other.keys") }
+        let drafts = try InstallationImport.parse(canaryCSV(["b"]), file: "b.csv", format: .csv, registry: fixture.registry)
+        let refused = await #expect(throws: SealingKeyRefused.self) {
+            try await fixture.store.importInstallations(drafts, registry: fixture.registry, keyRing: other)
+        }
+
+        // Then both are refused, naming version 1, and the right ring passes
+        #expect(error?.problem == .doesNotMatchStore(version: 1))
+        #expect(refused?.reason == .differsFromRecorded)
+        try fixture.store.checkKeyRing(fixture.ring, path: "rekey.keys")
+    }
+
     @Test func rewrapResumesAfterAnInterruption() async throws {
         // Given a rewrap that stopped after its first batch (a failing value stops it mid-way)
         let fixture = try StoreFixture()
@@ -118,7 +166,9 @@ import Testing
         let fixture = try StoreFixture()
         try await fixture.store.recordInitialized(keyVersion: 1)
         try await fixture.importCSV(canaryCSV(["a", "b"]))
-        try await fixture.store.recordKeyRotation(newVersion: 2)
+        var rotated = fixture.ring
+        rotated.rotate()
+        try await fixture.store.recordKeyRotation(rotated.active)
         #expect(try await fixture.store.verifyAuditLog().ok)
 
         // When someone with file access bypasses the append-only trigger and edits entry 2
@@ -139,7 +189,7 @@ import Testing
 
     @Test func theAuditLogDetectsADeletedEntry() async throws {
         let fixture = try StoreFixture()
-        for version in 1...4 { try await fixture.store.recordKeyRotation(newVersion: version) }
+        try await fixture.recordRotations(4)
         try await fixture.store.writer.write { db in
             try db.execute(sql: "DROP TRIGGER audit_log_append_only_delete")
             try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
@@ -152,7 +202,7 @@ import Testing
     @Test func anAnchorShowsTheNewestEntriesDeletedWhichTheChainAloneCannot() async throws {
         // Given a log of four entries and the anchor a verify printed
         let fixture = try StoreFixture()
-        for version in 1...4 { try await fixture.store.recordKeyRotation(newVersion: version) }
+        try await fixture.recordRotations(4)
         let before = try await fixture.store.verifyAuditLog()
         let anchor = try #require(before.anchor.flatMap(AuditAnchor.init))
         #expect(anchor.seq == 4)

@@ -28,6 +28,15 @@ struct StoreFixture {
         return try await store.importInstallations(drafts, registry: registry, keyRing: ring)
     }
 
+    /// Rotates a copy of the ring `times` times, recording each new key: audit entries at little cost.
+    func recordRotations(_ times: Int) async throws {
+        var ring = ring
+        for _ in 0..<times {
+            ring.rotate()
+            try await store.recordKeyRotation(ring.active)
+        }
+    }
+
     func count(_ sql: String) async throws -> Int {
         try await store.writer.read { try Int.fetchOne($0, sql: sql) ?? 0 }
     }

@@ -12,6 +12,8 @@ import Testing
     let dir: TemporaryDirectory
     let store: AppDatabase
     let registry: Registry
+    /// One ring for everything a test seals: the store records its key check value on the first seal.
+    let ring = KeyRing.generate()
 
     init() async throws {
         dir = try TemporaryDirectory()
@@ -21,7 +23,7 @@ import Testing
             customer,integration,contacts,config.base_url,config.username,secret.password
             <Acme & Sons>,jira-server,it@acme.example,https://jira.acme.example,svc,CANARY-router-pw
             """, file: "i.csv", format: .csv, registry: registry)
-        _ = try await store.importInstallations(drafts, registry: registry, keyRing: KeyRing.generate())
+        _ = try await store.importInstallations(drafts, registry: registry, keyRing: ring)
     }
 
     func get(_ uri: String, _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
@@ -60,7 +62,7 @@ import Testing
 
     @Test func theStatusPageSummarisesEndpointsAndListsOnlyThoseNeedingAttention() async throws {
         // Given the shipped registry's endpoints, one of them with a message pending
-        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: KeyRing.generate(),
+        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring,
                                                  resolve: { _ in "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })
         _ = try await store.enqueueWebhooks(event: "credentials.exposed", bodies: [("github", Array("{}".utf8))], idempotencyKey: nil)
         let endpoints = registry.partners.filter { $0.webhook != nil }.count

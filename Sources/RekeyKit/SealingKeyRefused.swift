@@ -1,0 +1,23 @@
+/// A transaction that seals values found that the ring's active key may not seal in this store. Nothing was written.
+public struct SealingKeyRefused: Error, CustomStringConvertible, Sendable {
+    public enum Reason: Sendable, Equatable {
+        /// `keys prune` retired the version while the command ran.
+        case pruned
+        /// The store recorded a different key check value for the version.
+        case differsFromRecorded
+    }
+
+    public let version: Int
+    public let reason: Reason
+
+    public var description: String {
+        switch reason {
+        case .pruned:
+            "key version \(version) was pruned from the key ring while this command ran (`rekey keys prune`); nothing was "
+                + "written. Run the command again: it loads the ring afresh and seals with the active key"
+        case .differsFromRecorded:
+            "the key ring's key version \(version) is not the key the store recorded for that version (the key check "
+                + "values differ); nothing was written. Point --keys (REKEY_KEYS) at the ring that goes with this store"
+        }
+    }
+}
