@@ -42,7 +42,7 @@ extension AppDatabase {
     /// The audience is streamed, so memory stays flat whatever its size.
     public func draftCampaign(name: String?, template: EmailTemplate, audience: Audience, registry: Registry,
                               variables globals: [String: String] = [:], now: Date = Date()) async throws -> DraftSummary {
-        try await writer.write { db in
+        try await write { db in
             try Self.syncRegistry(db, registry)
             let at = Self.timestamp(now)
             let label: String

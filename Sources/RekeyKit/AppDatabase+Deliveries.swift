@@ -77,13 +77,13 @@ extension AppDatabase {
     /// `campaign pause`, `resume` (back to sending happens in `send`) and `cancel`.
     @discardableResult
     public func moveCampaign(_ id: Int64, to next: CampaignState) async throws -> Campaign {
-        try await writer.write { try Self.move($0, campaign: id, to: next) }
+        try await write { try Self.move($0, campaign: id, to: next) }
     }
 
     /// Starts (or resumes) sending. Recipients left `sending` by a run that died mid-transfer are re-queued,
     /// and their number returned: at most that many messages may reach their recipient twice.
     func beginSending(_ id: Int64, now: Date = Date()) async throws -> (Campaign, interrupted: Int) {
-        try await writer.write { db in
+        try await write { db in
             guard let current = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
             let campaign = current.state == .sending ? current : try Self.move(db, campaign: id, to: .sending, now: now)
             try db.execute(sql: """
@@ -101,7 +101,7 @@ extension AppDatabase {
     /// Claims up to `limit` due recipients, recording the attempt as under way before it starts.
     /// Returns nothing when the campaign is no longer `sending` (paused or cancelled meanwhile).
     func claimRecipients(_ id: Int64, limit: Int, now: Date = Date()) async throws -> [ClaimedRecipient] {
-        try await writer.write { db in
+        try await write { db in
             guard try String.fetchOne(db, sql: "SELECT state FROM campaign WHERE id = ?", arguments: [id]) == "sending" else { return [] }
             let rows = try Row.fetchAll(db, sql: """
                 UPDATE recipient SET state = 'sending', attempts = attempts + 1, updated_at = ?
@@ -122,7 +122,7 @@ extension AppDatabase {
     /// Puts claimed-but-unsent recipients back, as if never claimed.
     func releaseRecipients(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await writer.write { db in
+        try await write { db in
             for id in ids {
                 try db.execute(sql: "UPDATE recipient SET state = 'queued', attempts = attempts - 1 WHERE id = ? AND state = 'sending'", arguments: [id])
             }
@@ -133,7 +133,7 @@ extension AppDatabase {
     func recordDeliveries(_ deliveries: [RecordedDelivery], now: Date = Date()) async throws {
         guard !deliveries.isEmpty else { return }
         let at = Self.timestamp(now)
-        try await writer.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE recipient SET state = ?, last_code = ?, last_enhanced = ?, last_text = ?, next_attempt_at = ?,
                     sent_at = coalesce(?, sent_at), updated_at = ? WHERE id = ?
@@ -153,7 +153,7 @@ extension AppDatabase {
 
     /// Finishes the campaign when no recipient is left to try; otherwise leaves it `sending` (resumable).
     func concludeSending(_ id: Int64, counts: [String: Int], now: Date = Date()) async throws -> Campaign {
-        try await writer.write { db in
+        try await write { db in
             guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
             let open = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM recipient WHERE campaign_id = ? AND state IN ('queued', 'sending', 'deferred')
@@ -166,7 +166,7 @@ extension AppDatabase {
 
     /// `campaign retry`: re-queues deferred, failed and unknown recipients; the campaign becomes ready to send.
     public func retryCampaign(_ id: Int64, states: Set<DeliveryState> = [.deferred, .failed, .unknown]) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
             if campaign.state == .finished { try Self.move(db, campaign: id, to: .paused) }
             else if campaign.state == .cancelled || campaign.state == .draft {

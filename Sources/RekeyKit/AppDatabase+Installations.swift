@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import OpenSSLCrypto
 
 /// What an import did.
 public struct ImportSummary: Sendable, Codable {
@@ -40,49 +39,40 @@ extension AppDatabase {
         }
     }
 
-    /// Imports installations in one transaction, sealing each secret before it is written.
-    /// An installation already present (same integration and customer) is updated in place.
-    public func importInstallations(_ drafts: [InstallationDraft], registry: Registry, keyRing: KeyRing, now: Date = Date()) async throws -> ImportSummary {
-        try await writer.write { db in
-            try Self.requireSealingKey(db, keyRing)
-            try Self.syncRegistry(db, registry)
-            var summary = ImportSummary(created: 0, updated: 0, secretsSealed: 0)
-            let at = Self.timestamp(now)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            for draft in drafts {
-                let config = String(decoding: try encoder.encode(draft.config), as: UTF8.self)
-                let existing = try String.fetchOne(db, sql: "SELECT id FROM installation WHERE integration_id = ? AND customer = ?",
-                                                   arguments: [draft.integration, draft.customer])
-                let id = existing ?? "inst_" + SecureRandom.alphanumeric(16).lowercased()
-                if existing == nil {
-                    try db.execute(sql: """
-                        INSERT INTO installation (id, integration_id, customer, config, imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                        """, arguments: [id, draft.integration, draft.customer, config, at, at])
-                    summary.created += 1
-                } else {
-                    try db.execute(sql: "UPDATE installation SET config = ?, updated_at = ? WHERE id = ?", arguments: [config, at, id])
-                    try db.execute(sql: "DELETE FROM installation_contact WHERE installation_id = ?", arguments: [id])
-                    try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ?", arguments: [id])
-                    summary.updated += 1
-                }
-                for email in draft.contacts {
-                    try db.execute(sql: "INSERT INTO installation_contact (installation_id, email) VALUES (?, ?)", arguments: [id, email])
-                }
-                let kind = registry.integration(draft.integration)?.auth.secretKind ?? "password"
-                for (field, secret) in draft.secrets.sorted(by: { $0.key < $1.key }) {
-                    let sealed = keyRing.seal(secret, for: Self.secretBinding(installation: id, field: field))
-                    try db.execute(sql: """
-                        INSERT INTO installation_secret (installation_id, field, kind, key_version, sealed) VALUES (?, ?, ?, ?, ?)
-                        """, arguments: [id, field, kind, keyRing.activeVersion, sealed])
-                    summary.secretsSealed += 1
-                }
+    /// Imports installations, all or nothing, without holding the store's write lock for long: the rows are sealed
+    /// and staged in temporary tables, `batchSize` at a time, without the lock, then swapped in by one transaction
+    /// of set operations. An installation already present (same integration
+    /// and customer) is updated in place.
+    public func importInstallations(_ drafts: [InstallationDraft], registry: Registry, keyRing: KeyRing,
+                                    batchSize: Int = 1000, now: Date = Date()) async throws -> ImportSummary {
+        let stage = ImportStage()
+        // Staging writes only temporary tables, in deferred transactions: they never take the store's write lock.
+        let staging = { @Sendable (body: @Sendable (Database) throws -> Void) async throws in
+            try await self.writer.writeWithoutTransaction { db in try db.inTransaction(.deferred) { try body(db); return .commit } }
+        }
+        try await staging { db in try stage.create(db) }
+        do {
+            for start in stride(from: 0, to: drafts.count, by: batchSize) {
+                let batch = drafts[start..<min(start + batchSize, drafts.count)]
+                try await staging { db in try stage.add(db, batch, registry: registry, keyRing: keyRing) }
             }
-            try Self.appendAudit(db, action: "installations.imported", subject: "\(drafts.count) installations", detail: [
-                "created": summary.created, "updated": summary.updated, "secrets_sealed": summary.secretsSealed,
-                "key_version": keyRing.activeVersion,
-            ], now: now)
-            return summary
+            logger.debug("import staged", metadata: ["rows": "\(drafts.count)"])
+            let clock = ContinuousClock()
+            let started = clock.now
+            defer { logger.debug("import swapped in", metadata: ["seconds": "\(clock.now - started)"]) }
+            return try await write { db in
+                try Self.requireSealingKey(db, keyRing)
+                try Self.syncRegistry(db, registry)
+                let summary = try stage.swapIn(db, now: Self.timestamp(now))
+                try Self.appendAudit(db, action: "installations.imported", subject: "\(drafts.count) installations", detail: [
+                    "created": summary.created, "updated": summary.updated, "secrets_sealed": summary.secretsSealed,
+                    "key_version": keyRing.activeVersion,
+                ], now: now)
+                return summary
+            }
+        } catch {
+            try? await staging { db in try stage.drop(db) }
+            throw error
         }
     }
 

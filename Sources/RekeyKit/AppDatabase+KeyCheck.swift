@@ -14,8 +14,10 @@ extension AppDatabase {
     public func checkKeyRing(_ keyRing: KeyRing, path: String) throws {
         let unrecorded = try writer.read { db in try Self.unrecordedKeys(db, keyRing, path: path) }
         guard !unrecorded.isEmpty else { return }
-        try writer.write { db in
-            for key in try Self.unrecordedKeys(db, keyRing, path: path) { try Self.recordCheckValue(db, key) }
+        try Self.waitingWhenBusy(logger: logger) {
+            try writer.write { db in
+                for key in try Self.unrecordedKeys(db, keyRing, path: path) { try Self.recordCheckValue(db, key) }
+            }
         }
     }
 

@@ -67,7 +67,7 @@ extension AppDatabase {
         var rewrapped = 0
         for table in Self.sealedTables {
             while true {
-                let done = try await writer.write { db -> Int in
+                let done = try await write { db -> Int in
                     try Self.requireSealingKey(db, keyRing)
                     let rows = try Row.fetchAll(db, sql: """
                         SELECT rowid, \(table.columns), sealed FROM \(table.name) WHERE key_version != ? ORDER BY rowid LIMIT ?
@@ -100,7 +100,7 @@ extension AppDatabase {
     /// those that seal nothing as pruned, so that no command can seal under them from then on. The caller then
     /// removes them from the ring file. With `dryRun`, only counts.
     public func pruneKeys(keyRing: KeyRing, dryRun: Bool = false, now: Date = Date()) async throws -> [KeyUsage] {
-        try await writer.write { db in
+        try await write { db in
             let usage = try Self.keyUsage(db, keyRing)
             let removable = usage.filter(\.prunable).map(\.version)
             guard !dryRun, !removable.isEmpty else { return usage }
@@ -119,7 +119,7 @@ extension AppDatabase {
     /// Records a new key: its check value (refused if the version is already recorded) and the audit entry. The caller
     /// writes the key ring file afterwards, holding the ring's lock.
     public func recordKeyRotation(_ key: KeyRing.Key) async throws {
-        try await writer.write { db in
+        try await write { db in
             try Self.recordCheckValue(db, key)
             try Self.appendAudit(db, action: "keys.rotated", subject: "key version \(key.version)", detail: ["active_version": key.version])
         }
@@ -127,7 +127,7 @@ extension AppDatabase {
 
     /// Records that the store and key ring were created.
     public func recordInitialized(keyVersion: Int) async throws {
-        try await writer.write { db in
+        try await write { db in
             try Self.appendAudit(db, action: "store.initialized", subject: "rekey", detail: ["key_version": keyVersion])
         }
     }

@@ -82,7 +82,7 @@ extension AppDatabase {
     /// Seals and stores new tokens next to the old credential, which stays until `completeMigration`.
     /// Replaces any tokens from an earlier, unfinished attempt.
     public func storeTokens(_ tokens: GrantedTokens, installation id: String, keyRing: KeyRing, now: Date = Date()) async throws {
-        try await writer.write { db in
+        try await write { db in
             try Self.writeTokens(db, tokens, installation: id, keyRing: keyRing, now: now)
             try db.execute(sql: """
                 INSERT INTO oauth_grant (installation_id, protocol, scope, site_id, site_url, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -113,7 +113,7 @@ extension AppDatabase {
 
     /// Undoes `storeTokens` after a failed verification: the installation is as it was.
     public func discardTokens(installation id: String, reason: String, now: Date = Date()) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ? AND field LIKE 'oauth.%'", arguments: [id])
             try db.execute(sql: "DELETE FROM oauth_grant WHERE installation_id = ?", arguments: [id])
             try Self.appendAudit(db, action: "installation.tokens.discarded", subject: id, detail: ["reason": reason], now: now)
@@ -123,7 +123,7 @@ extension AppDatabase {
     /// After a successful verification: overwrites and deletes the stored password (and any other non-OAuth
     /// secret), marks the installation migrated, and checkpoints the WAL so no old page lingers there.
     public func completeMigration(installation id: String, verifiedWith call: String, now: Date = Date()) async throws -> [String] {
-        let purged = try await writer.write { db -> [String] in
+        let purged = try await write { db -> [String] in
             let fields = try String.fetchAll(db, sql: """
                 SELECT field FROM installation_secret WHERE installation_id = ? AND field NOT LIKE 'oauth.%' ORDER BY field
                 """, arguments: [id])
@@ -174,7 +174,7 @@ extension AppDatabase {
     /// Takes the refresh lease of an installation for `seconds`, so one process refreshes at a time.
     /// Returns the grant generation to compare against when saving, or nil if another process holds it.
     public func claimRefresh(installation id: String, seconds: Double = 60, now: Date = Date()) async throws -> Int? {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE oauth_grant SET refresh_lease_until = ? WHERE installation_id = ? AND (refresh_lease_until IS NULL OR refresh_lease_until < ?)
                 """, arguments: [now.timeIntervalSince1970 + seconds, id, now.timeIntervalSince1970])
@@ -185,7 +185,7 @@ extension AppDatabase {
 
     /// Saves a refresh: the new access token and (when rotated) the new refresh token replace the old ones in one transaction.
     public func saveRefresh(installation id: String, tokens: GrantedTokens, keyRing: KeyRing, now: Date = Date()) async throws {
-        try await writer.write { db in
+        try await write { db in
             var tokens = tokens
             if tokens.refreshToken == nil {
                 // The server did not rotate: keep the refresh token we have.
@@ -206,7 +206,7 @@ extension AppDatabase {
     /// Returns true when it was marked so.
     @discardableResult
     public func recordRefreshFailure(installation id: String, error: String, invalidGrant: Bool, limit: Int = 3, now: Date = Date()) async throws -> Bool {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE oauth_grant SET refresh_failures = refresh_failures + 1, last_refresh_error = ?, refresh_lease_until = NULL
                 WHERE installation_id = ?
@@ -221,7 +221,7 @@ extension AppDatabase {
 
     /// After revocation: the tokens are deleted and the installation needs reconnecting.
     public func recordRevocation(installation id: String, now: Date = Date()) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ? AND field LIKE 'oauth.%'", arguments: [id])
             try db.execute(sql: "UPDATE installation SET state = 'needs_reconnect', updated_at = ? WHERE id = ?", arguments: [Self.timestamp(now), id])
             try Self.appendAudit(db, action: "installation.tokens.revoked", subject: id, now: now)

@@ -105,7 +105,7 @@ extension AppDatabase {
     @discardableResult
     public func syncWebhookEndpoints(registry: Registry, keyRing: KeyRing, resolve: @Sendable (SecretReference) -> String?,
                                      registryFile: String = "partners.yaml", now: Date = Date()) async throws -> [String: Diagnostic] {
-        try await writer.write { db in
+        try await write { db in
             try Self.syncRegistry(db, registry)
             var stored: [String: (url: String, events: String, rate: Double?)] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT partner_id, url, events, rate FROM webhook_endpoint") {
@@ -167,7 +167,7 @@ extension AppDatabase {
     /// Adds a new signing secret; the previous ones keep signing until `overlap` seconds from now.
     public func rotateWebhookSecret(partner: String, to secret: StandardWebhooks.SigningSecret, keyRing: KeyRing,
                                     overlap: Double = 86_400, now: Date = Date()) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_endpoint WHERE partner_id = ?", arguments: [partner]) == 1 else {
                 throw InputError([Diagnostic(file: "partners.yaml", line: 1, column: 1, message: "partner '\(partner)' has no webhook endpoint")])
             }
@@ -204,7 +204,7 @@ extension AppDatabase {
     /// Creates one message per partner; with an idempotency key, a repeat returns the existing messages.
     public func enqueueWebhooks(event: String, bodies: [(partner: String, body: [UInt8])], idempotencyKey: String?,
                          now: Date = Date()) async throws -> [QueuedWebhook] {
-        try await writer.write { db in
+        try await write { db in
             var queued: [QueuedWebhook] = []
             queued.reserveCapacity(bodies.count)
             let existing = try db.cachedStatement(sql: "SELECT id FROM webhook_message WHERE partner_id = ? AND idempotency_key = ?")
@@ -233,7 +233,7 @@ extension AppDatabase {
     /// Messages whose delivery lease ran out (their worker died mid-attempt) go back to pending, due now.
     /// They keep their id, so receivers that dedupe on `webhook-id` see one message.
     func recoverInterruptedWebhooks(now: Date = Date()) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE webhook_message SET state = 'pending', next_attempt_at = ? WHERE state = 'delivering' AND next_attempt_at < ?
                 """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
@@ -245,7 +245,7 @@ extension AppDatabase {
     /// not settled by `now + lease` (its worker died) is recovered by the next worker. Also returns the
     /// secrets that sign for the claimed messages' partners now.
     func claimWebhooks(limit: Int, lease: Double, now: Date = Date()) async throws -> WebhookClaim {
-        try await writer.write { db in
+        try await write { db in
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT m.rowid AS rid, m.id, m.partner_id, e.url, m.body, m.attempts, e.rate, e.failing_since FROM webhook_message m
                 JOIN webhook_endpoint e ON e.partner_id = m.partner_id
@@ -271,7 +271,7 @@ extension AppDatabase {
     /// Claimed messages that were never attempted go back to pending, due now, with their claim undone.
     func releaseWebhooks(_ ids: [String], now: Date = Date()) async throws {
         guard !ids.isEmpty else { return }
-        try await writer.write { db in
+        try await write { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE webhook_message SET state = 'pending', attempts = attempts - 1, next_attempt_at = ? WHERE id = ? AND state = 'delivering'
                 """)
@@ -282,7 +282,7 @@ extension AppDatabase {
     /// Records attempts and their consequences for messages and endpoints, in one transaction.
     func recordWebhookAttempts(_ records: [WebhookAttemptRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await writer.write { db in
+        try await write { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO webhook_attempt (message_id, attempted_at, status, latency_ms, response_excerpt, error) VALUES (?, ?, ?, ?, ?, ?)
                 """)
@@ -343,7 +343,7 @@ extension AppDatabase {
 
     /// `webhooks replay`: re-queues a partner's messages (same ids) created since `since`.
     public func replayWebhooks(partner: String, since: Date?, now: Date = Date()) async throws -> Int {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE webhook_message SET state = 'pending', next_attempt_at = ?, attempts = 0
                 WHERE partner_id = ? AND state IN ('delivered', 'failed', 'pending') AND (? IS NULL OR created_at >= ?)
@@ -356,7 +356,7 @@ extension AppDatabase {
 
     /// Re-enables a disabled endpoint; its pending messages become due.
     public func enableWebhookEndpoint(partner: String, now: Date = Date()) async throws {
-        try await writer.write { db in
+        try await write { db in
             try db.execute(sql: """
                 UPDATE webhook_endpoint SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL WHERE partner_id = ?
                 """, arguments: [partner])

@@ -26,9 +26,57 @@ public final class AppDatabase: Sendable {
             // Deleted content is overwritten with zeros, so a purged password leaves no bytes behind.
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
-        self.writer = try DatabasePool(path: path, configuration: configuration)
+        // Opening writes (WAL set-up, migrations): beside another process's long write, it waits its turn.
+        let writer = try Self.waitingWhenBusy(logger: logger) {
+            let writer = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+            return writer
+        }
+        self.writer = writer
         self.logger = logger
-        try Self.migrator.migrate(writer)
+    }
+
+    /// How long a write waits for another process's write transaction, beyond SQLite's busy timeout, before failing.
+    static let busyPatience: Duration = .seconds(300)
+
+    /// A write transaction that waits out a busy store: when another process holds the write lock past SQLite's
+    /// busy timeout, the transaction (rolled back whole) is tried again, for up to `busyPatience`. A sender then
+    /// pauses beside a long import instead of dying with "database is locked".
+    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        let deadline = ContinuousClock.now + Self.busyPatience
+        var waited = false
+        while true {
+            do {
+                return try await writer.write(updates)
+            } catch let error as DatabaseError where Self.isBusy(error, before: deadline) {
+                if !waited { Self.warnBusy(logger) }
+                waited = true
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
+    }
+
+    /// `body` (which writes), tried again while the store is busy, for up to `busyPatience`; for synchronous callers.
+    static func waitingWhenBusy<T>(logger: Logger, _ body: () throws -> T) throws -> T {
+        let deadline = ContinuousClock.now + busyPatience
+        var waited = false
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where isBusy(error, before: deadline) {
+                if !waited { warnBusy(logger) }
+                waited = true
+                usleep(250_000)
+            }
+        }
+    }
+
+    private static func isBusy(_ error: DatabaseError, before deadline: ContinuousClock.Instant) -> Bool {
+        error.resultCode == .SQLITE_BUSY && ContinuousClock.now < deadline
+    }
+
+    private static func warnBusy(_ logger: Logger) {
+        logger.warning("the store is busy: another rekey process holds its write lock; waiting for it")
     }
 
     /// The oldest SQLite the migrations run on (v5 uses `ALTER TABLE … DROP COLUMN`).

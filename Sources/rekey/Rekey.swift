@@ -48,7 +48,7 @@ struct Rekey: AsyncParsableCommand {
         case is KeyRingError, is StoreMissing, is CampaignNotFound, is CampaignStateError, is SMTPConfigurationError,
              is WebhookTargetError:
             2
-        case is SealError, is SealingKeyRefused, is SQLiteTooOld, is PrivateFileError:
+        case is SealError, is SealingKeyRefused, is ImportConflict, is SQLiteTooOld, is PrivateFileError:
             1
         default:
             nil

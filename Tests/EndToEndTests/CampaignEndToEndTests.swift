@@ -22,16 +22,8 @@ import Testing
         return people
     }
 
-    /// Messages the server accepted, per recipient.
-    func received(_ mail: TemporaryDirectory) throws -> [String: Int] {
-        var counts: [String: Int] = [:]
-        let log = (try? String(contentsOfFile: mail.file("log.jsonl"), encoding: .utf8)) ?? ""
-        for line in log.split(separator: "\n") {
-            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            for to in entry?["rcpt_tos"] as? [String] ?? [] { counts[to, default: 0] += 1 }
-        }
-        return counts
-    }
+    /// Accepted messages per recipient, from the server's log.
+    func received(_ dir: TemporaryDirectory) throws -> [String: Int] { try dir.acceptedMessagesPerRecipient() }
 
     @Test func aThousandRecipientsEachGetExactlyOneCorrectMessage() async throws {
         // Given a store, a real SMTP server and 1,000 recipients with non-ASCII names

@@ -35,15 +35,7 @@ import Testing
     }
 
     /// Accepted messages per recipient, from the server's log.
-    func received(_ dir: TemporaryDirectory) throws -> [String: Int] {
-        let log = (try? String(contentsOfFile: dir.file("log.jsonl"), encoding: .utf8)) ?? ""
-        var counts: [String: Int] = [:]
-        for line in log.split(separator: "\n") {
-            let entry = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-            for to in entry?["rcpt_tos"] as? [String] ?? [] { counts[to, default: 0] += 1 }
-        }
-        return counts
-    }
+    func received(_ dir: TemporaryDirectory) throws -> [String: Int] { try dir.acceptedMessagesPerRecipient() }
 
     @Test func aDraftWithAnyBadRecipientIsRefusedWholeAndNamesEachOne() async throws {
         // Given an audience with one good row and four bad ones (one tries a header injection through a variable)
