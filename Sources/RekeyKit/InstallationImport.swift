@@ -42,7 +42,7 @@ public enum InstallationImport {
         if validator.drafts.isEmpty && validator.diagnostics.isEmpty {
             validator.error("the file holds no installations", line: 1, column: 1)
         }
-        guard validator.diagnostics.isEmpty else { throw InputError(validator.diagnostics) }
+        guard validator.diagnostics.isEmpty else { throw validator.diagnostics.error }
         return validator.drafts
     }
 }
@@ -67,17 +67,18 @@ private struct RawRow {
 private struct RowValidator {
     let file: String
     let registry: Registry
-    var diagnostics: [Diagnostic] = []
+    var diagnostics: DiagnosticList
     var drafts: [InstallationDraft] = []
     var seen: [String: Int] = [:]
 
     init(file: String, registry: Registry) {
         self.file = file
         self.registry = registry
+        diagnostics = DiagnosticList(file: file)
     }
 
     mutating func error(_ message: String, line: Int, column: Int) {
-        diagnostics.append(Diagnostic(file: file, line: line, column: column, message: message))
+        diagnostics.add(message, line: line, column: column)
     }
 
     // MARK: CSV
@@ -190,7 +191,7 @@ private struct RowValidator {
     // MARK: Rules shared by both formats
 
     mutating func validate(_ row: RawRow) {
-        let before = diagnostics.count
+        let before = diagnostics.total
         let customer = row.customer?.value.trimmingCharacters(in: .whitespaces) ?? ""
         if customer.isEmpty {
             error("missing customer", line: row.customer?.line ?? row.line, column: row.customer?.column ?? 1)
@@ -202,15 +203,18 @@ private struct RowValidator {
             return
         }
         guard let integration = registry.integration(integrationField.value) else {
+            // Not quoted: when a header does not match its data, this column may hold a secret.
             let known = registry.integrations.map(\.id).joined(separator: ", ")
-            error("unknown integration '\(integrationField.value)'; the registry has: \(known)", line: integrationField.line, column: integrationField.column)
+            error("unknown integration; the registry has: \(known)", line: integrationField.line, column: integrationField.column)
             return
         }
         if row.contacts.isEmpty {
             error("customer '\(customer)' has no contact email", line: row.contactsPlace.line, column: row.contactsPlace.column)
         }
-        for contact in row.contacts where !EmailAddress.isValid(contact.value) {
-            error("customer '\(customer)': '\(contact.value)' is not an email address", line: contact.line, column: contact.column)
+        // Not quoted: when a header does not match its data, this column may hold a secret.
+        for (index, contact) in row.contacts.enumerated() where !EmailAddress.isValid(contact.value) {
+            let which = row.contacts.count == 1 ? "the contact" : "contact \(index + 1) of \(row.contacts.count)"
+            error("customer '\(customer)': \(which) is not an email address", line: contact.line, column: contact.column)
         }
         for (name, place) in row.config.sorted(by: { $0.key < $1.key }) where !integration.config.contains(name) {
             error("unknown config field '\(name)' for \(integration.id); expected: \(integration.config.joined(separator: ", "))", line: place.line, column: place.column)
@@ -230,7 +234,7 @@ private struct RowValidator {
             error("customer '\(customer)' already has a \(integration.id) installation at line \(first)", line: row.line, column: 1)
         }
         seen[key] = seen[key] ?? row.line
-        guard diagnostics.count == before else { return }
+        guard diagnostics.total == before else { return }
         var contacts: [String] = []
         for contact in row.contacts.map(\.value) where !contacts.contains(contact) { contacts.append(contact) }
         drafts.append(InstallationDraft(

@@ -41,8 +41,8 @@ import Testing
             """
         let found = errors(text, .csv)
         #expect(found.count == 4, "\(found)")
-        #expect(found.contains { $0.hasPrefix("3:8 unknown integration 'pagerdutty'") })
-        #expect(found.contains { $0.hasPrefix("4:19 customer 'Initech': 'not-an-email' is not an email address") })
+        #expect(found.contains { $0.hasPrefix("3:8 unknown integration; the registry has:") })
+        #expect(found.contains { $0.hasPrefix("4:19 customer 'Initech': the contact is not an email address") })
         #expect(found.contains { $0.hasPrefix("5:1 customer 'Acme' already has a pagerduty installation at line 2") })
         #expect(found.contains { $0.hasPrefix("6:1 customer 'Umbrella': missing secret field 'api_key'") })
         #expect(!found.joined().contains("SECRET-"))
