@@ -42,4 +42,22 @@ import Testing
             #expect(!(result.stdout + result.stderr).contains("CANARY"), "\(result.stderr)")
         }
     }
+
+    @Test func aDuplicateCSVColumnOrJSONKeyIsRefusedAtItsPlace() async throws {
+        let rekey = try Rekey()
+        try await rekey("init")
+        // a second customer column would have filed the secret under another customer
+        try rekey.dir.write("twice.csv", """
+            customer,integration,contacts,config.subdomain,secret.api_key,customer
+            Acme,pagerduty,a@acme.example,acme,CANARY-twice,Globex
+            """)
+        let csv = try await refused(rekey, "twice.csv")
+        #expect(csv.stderr.contains("twice.csv:1:63: error: duplicate column 'customer' (first at column 1)"), "\(csv.stderr)")
+        try rekey.dir.write("twice.jsonl", """
+            {"customer": "Acme", "integration": "pagerduty", "contacts": ["a@acme.example"], "config": {"subdomain": "acme"}, "secrets": {"api_key": "CANARY-a", "api_key": "CANARY-b"}, "customer": "Globex"}
+            """)
+        let jsonl = try await refused(rekey, "twice.jsonl")
+        #expect(jsonl.stderr.contains("twice.jsonl:1:150: error: invalid JSON: duplicate key 'api_key' (first at column 127)"), "\(jsonl.stderr)")
+        for result in [csv, jsonl] { #expect(!(result.stdout + result.stderr).contains("CANARY")) }
+    }
 }

@@ -67,7 +67,7 @@ import Testing
         #expect(found.count == 3, "\(found)")
         #expect(found.contains { $0.hasPrefix("3:") && $0.contains("unknown config field 'colour'") })
         #expect(found.contains { $0.hasPrefix("3:") && $0.contains("unknown secret field 'pin'") })
-        #expect(found.contains { $0 == "4:1 not a JSON object" })
+        #expect(found.contains { $0 == "4:1 invalid JSON: expected a value" })
         #expect(!found.joined().contains("1234"))
     }
 
