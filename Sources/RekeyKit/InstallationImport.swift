@@ -27,9 +27,10 @@ public enum InstallationImport {
 
     /// Parses and validates the file. Any bad row fails the whole file, with every problem listed.
     public static func read(path: String, registry: Registry) throws(InputError) -> [InstallationDraft] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8 text")])
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file")])
         }
+        let text = try TextPlace.utf8Text(data, file: path, what: "the file")
         return try parse(text, file: path, format: format(of: path, text: text), registry: registry)
     }
 

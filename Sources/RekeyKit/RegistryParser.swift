@@ -7,10 +7,7 @@ extension Registry {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the registry file")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "the registry is not UTF-8 text")])
-        }
-        return try parse(text, file: path)
+        return try parse(try TextPlace.utf8Text(data, file: path, what: "the registry"), file: path)
     }
 
     /// Validates registry YAML text; `file` names it in diagnostics.

@@ -60,4 +60,23 @@ import Testing
         #expect(jsonl.stderr.contains("twice.jsonl:1:150: error: invalid JSON: duplicate key 'api_key' (first at column 127)"), "\(jsonl.stderr)")
         for result in [csv, jsonl] { #expect(!(result.stdout + result.stderr).contains("CANARY")) }
     }
+
+    @Test func invalidUTF8IsReportedAtItsLineAndColumn() async throws {
+        let rekey = try Rekey()
+        try await rekey("init")
+        var bytes = Data("customer,integration,contacts,config.subdomain,secret.api_key\n".utf8)
+        for index in 0..<3 { bytes += Data("Cust\(index),pagerduty,c@acme.example,acme\(index),k\(index)\n".utf8) }
+        bytes += Data("Ünïcode,pagerduty,c@acme.example,sub".utf8) + Data([0xFF, 0xFE]) + Data(",k\n".utf8)
+        try bytes.write(to: URL(fileURLWithPath: rekey.dir.file("latin1.csv")))
+        let result = try await refused(rekey, "latin1.csv")
+        #expect(result.stderr.contains("latin1.csv:5:37: error: the file is not UTF-8 text"), "\(result.stderr)")
+
+        var registry = try Data(contentsOf: URL(fileURLWithPath: rekey.dir.file("partners.yaml")))
+        registry += Data("# caf".utf8) + Data([0xE9]) + Data("\n".utf8)
+        try registry.write(to: URL(fileURLWithPath: rekey.dir.file("partners.yaml")))
+        let lines = String(decoding: registry, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count - 1
+        let check = try await rekey("registry", "check")
+        #expect(check.status == 2)
+        #expect(check.stderr.contains("partners.yaml:\(lines):6: error: the registry is not UTF-8 text"), "\(check.stderr)")
+    }
 }
