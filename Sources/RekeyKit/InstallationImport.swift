@@ -209,8 +209,13 @@ private struct RowValidator {
         let customer = row.customer?.value.trimmingCharacters(in: .whitespaces) ?? ""
         if customer.isEmpty {
             error("missing customer", line: row.customer?.line ?? row.line, column: row.customer?.column ?? 1)
-        } else if customer.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            error("customer contains a control character", line: row.customer!.line, column: row.customer!.column)
+        } else if let unsafe = DisplaySafety.firstUnsafe(in: customer) {
+            error("the customer name contains a control or bidirectional character (\(unsafe))", line: row.customer!.line, column: row.customer!.column)
+        }
+        for (name, place) in row.config.sorted(by: { $0.key < $1.key }) {
+            if let unsafe = DisplaySafety.firstUnsafe(in: place.value) {
+                error("config field '\(name)' contains a control or bidirectional character (\(unsafe))", line: place.line, column: place.column)
+            }
         }
         guard let integrationField = row.integration, !integrationField.value.isEmpty else {
             error("missing integration", line: row.line, column: 1)

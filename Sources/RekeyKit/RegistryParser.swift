@@ -249,6 +249,10 @@ final class RegistryParser {
             error("expected \(what), found \(kind(of: node))", at: node)
             return nil
         }
+        if let unsafe = DisplaySafety.firstUnsafe(in: scalar.string) {
+            error("expected \(what) without control or bidirectional characters, found \(unsafe)", at: node)
+            return nil
+        }
         return scalar.string
     }
 

@@ -4,6 +4,20 @@ import Testing
 
 /// Careless and hostile import files, through the built binary: exit 2, the place, no secret, nothing written.
 @Suite struct ImportHardeningEndToEndTests {
+    /// A fresh working directory with a store and a key ring.
+    func initialized() async throws -> Rekey {
+        let rekey = try Rekey()
+        try await rekey("init")
+        return rekey
+    }
+
+    /// Runs `registry check` and expects it refused with exit 2, saying `message` on stderr.
+    func expectRegistryRefused(_ rekey: Rekey, saying message: String) async throws {
+        let check = try await rekey("registry", "check")
+        #expect(check.status == 2, "\(check.stdout)")
+        #expect(check.stderr.contains(message), "\(check.stderr)")
+    }
+
     /// Imports `name`, expects it refused with exit 2, and checks that nothing reached the store.
     func refused(_ rekey: Rekey, _ name: String) async throws -> CommandResult {
         let result = try await rekey("installations", "import", name)
@@ -14,8 +28,7 @@ import Testing
     }
 
     @Test func aHeaderThatDoesNotMatchItsDataNeverPrintsASecretAndCapsTheList() async throws {
-        let rekey = try Rekey()
-        try await rekey("init")
+        let rekey = try await initialized()
         // secret.api_key and contacts swapped in the header: every password lands under contacts
         let rows = (0..<250).map { "Cust\($0),pagerduty,c\($0)@acme.example,acme\($0),CANARYswap\($0)pw" }
         try rekey.dir.write("swapped.csv", (["customer,integration,secret.api_key,config.subdomain,contacts"] + rows).joined(separator: "\n"))
@@ -44,8 +57,7 @@ import Testing
     }
 
     @Test func aDuplicateCSVColumnOrJSONKeyIsRefusedAtItsPlace() async throws {
-        let rekey = try Rekey()
-        try await rekey("init")
+        let rekey = try await initialized()
         // a second customer column would have filed the secret under another customer
         try rekey.dir.write("twice.csv", """
             customer,integration,contacts,config.subdomain,secret.api_key,customer
@@ -62,8 +74,7 @@ import Testing
     }
 
     @Test func invalidUTF8IsReportedAtItsLineAndColumn() async throws {
-        let rekey = try Rekey()
-        try await rekey("init")
+        let rekey = try await initialized()
         var bytes = Data("customer,integration,contacts,config.subdomain,secret.api_key\n".utf8)
         for index in 0..<3 { bytes += Data("Cust\(index),pagerduty,c@acme.example,acme\(index),k\(index)\n".utf8) }
         bytes += Data("Ünïcode,pagerduty,c@acme.example,sub".utf8) + Data([0xFF, 0xFE]) + Data(",k\n".utf8)
@@ -75,8 +86,57 @@ import Testing
         registry += Data("# caf".utf8) + Data([0xE9]) + Data("\n".utf8)
         try registry.write(to: URL(fileURLWithPath: rekey.dir.file("partners.yaml")))
         let lines = String(decoding: registry, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).count - 1
-        let check = try await rekey("registry", "check")
-        #expect(check.status == 2)
-        #expect(check.stderr.contains("partners.yaml:\(lines):6: error: the registry is not UTF-8 text"), "\(check.stderr)")
+        try await expectRegistryRefused(rekey, saying: "partners.yaml:\(lines):6: error: the registry is not UTF-8 text")
+    }
+
+    @Test func controlAndBidiCharactersAreRefusedAndNeverPrintedRaw() async throws {
+        let rekey = try await initialized()
+        // a terminal escape in a config value, a bidi override in a customer name
+        try rekey.dir.write("escape.jsonl", """
+            {"customer": "Acme", "integration": "jira-server", "contacts": ["a@acme.example"], "config": {"base_url": "https://j.acme.example\\u001b]0;pwned\\u0007\\u001b[31m", "username": "svc"}, "secrets": {"password": "pw"}}
+            {"customer": "Evil\\u202Egnp.exe", "integration": "pagerduty", "contacts": ["e@evil.example"], "config": {"subdomain": "evil"}, "secrets": {"api_key": "k"}}
+            """)
+        let result = try await refused(rekey, "escape.jsonl")
+        #expect(result.stderr.contains("escape.jsonl:1:107: error: config field 'base_url' contains a control or bidirectional character (U+001B)"), "\(result.stderr)")
+        #expect(result.stderr.contains("escape.jsonl:2:14: error: the customer name contains a control or bidirectional character (U+202E)"), "\(result.stderr)")
+
+        // what rekey prints from a file is escaped: a header name is quoted in its message
+        try rekey.dir.write("header.csv", "customer,integration,contacts,\u{1B}[31mred\u{202E}\n")
+        let header = try await refused(rekey, "header.csv")
+        #expect(header.stderr.contains("unknown column '\\u001B[31mred\\u202E'"), "\(header.stderr)")
+        for output in [result, header].flatMap({ [$0.stdout, $0.stderr] }) {
+            #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7}" || $0 == "\u{202E}" })
+        }
+
+        // the registry refuses them too, with the place
+        try rekey.dir.write("partners.yaml", """
+            version: 1
+            partners:
+              - id: acme
+                name: "Acme \\e]0;pwned\\a"
+                contacts: [{role: security, email: sec@acme.example}]
+            integrations: []
+            """)
+        try await expectRegistryRefused(rekey, saying: "partners.yaml:4:11: error: 'name' in partner contains a control or bidirectional character (U+001B)")
+    }
+
+    @Test func aStoredEscapeSequenceIsPrintedEscapedByReconnectDryRun() async throws {
+        // Given a base_url that holds a terminal escape (stored before imports refused them)
+        let rekey = try await initialized()
+        try rekey.dir.write("one.jsonl", """
+            {"customer": "Acme", "integration": "jira-server", "contacts": ["a@acme.example"], "config": {"base_url": "https://j.acme.example", "username": "svc"}, "secrets": {"password": "pw"}}
+            """)
+        #expect(try await rekey("installations", "import", "one.jsonl").status == 0)
+        let update = try await runProcess("/usr/bin/env", ["sqlite3", rekey.dir.file("rekey.sqlite"), """
+            UPDATE installation SET config = json_set(config, '$.base_url', 'https://j.acme.example' || char(27) || ']0;pwned' || char(7) || char(27) || '[31m')
+            """])
+        #expect(update.status == 0, "\(update.stderr)")
+        let id = try #require((try JSONSerialization.jsonObject(with: Data(try await rekey("installations", "list", "--json").stdout.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+
+        // When the plan is printed, the escape arrives as text, not as a command to the terminal
+        let plan = try await rekey("reconnect", id, "--dry-run")
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("https://j.acme.example\\u001B]0;pwned\\u0007\\u001B[31m"), "\(plan.stdout)")
+        #expect(!(plan.stdout + plan.stderr).unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7}" })
     }
 }
