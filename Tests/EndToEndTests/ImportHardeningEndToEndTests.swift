@@ -139,4 +139,24 @@ import Testing
         #expect(plan.stdout.contains("https://j.acme.example\\u001B]0;pwned\\u0007\\u001B[31m"), "\(plan.stdout)")
         #expect(!(plan.stdout + plan.stderr).unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{7}" })
     }
+
+    @Test func aLookAlikeContactDomainIsRefusedAsTheDraftRefusesIt() async throws {
+        let rekey = try await initialized()
+        // the а in аcme is Cyrillic (U+0430)
+        try rekey.dir.write("lookalike.csv", """
+            customer,integration,contacts,config.subdomain,secret.api_key
+            Acme,pagerduty,admin@\u{430}cme.example,acme,k
+            """)
+        let imported = try await refused(rekey, "lookalike.csv")
+        #expect(imported.stderr.contains("lookalike.csv:2:16: error: customer 'Acme': the contact is not an email address"), "\(imported.stderr)")
+
+        // the same rule in a campaign audience
+        try rekey.dir.write("audience.csv", """
+            email,name,customer,integration_name,incident_date,exposed_fields
+            admin@\u{430}cme.example,Admin,Acme,PagerDuty,2026-11-28,api_key
+            """)
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        #expect(draft.status == 2)
+        #expect(draft.stderr.contains("audience.csv:2:1: error: recipient"), "\(draft.stderr)")
+    }
 }
