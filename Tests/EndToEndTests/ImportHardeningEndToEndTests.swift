@@ -159,4 +159,33 @@ import Testing
         #expect(draft.status == 2)
         #expect(draft.stderr.contains("audience.csv:2:1: error: recipient"), "\(draft.stderr)")
     }
+
+    @Test func aJSONLinesAudienceRefusesNullListsAndObjectsAtTheirPlace() async throws {
+        let rekey = try await initialized()
+        try rekey.dir.write("audience.jsonl", """
+            {"email": "a@acme.example", "customer": "Acme", "integration_name": "Jira", "incident_date": "2026-11-28", "exposed_fields": "password"}
+            {"email": "b@acme.example", "customer": null, "integration_name": "Jira", "incident_date": "2026-11-28", "exposed_fields": "password"}
+            {"email": "c@acme.example", "customer": ["x"], "integration_name": "Jira", "incident_date": "2026-11-28", "exposed_fields": {"a": 1}}
+            """)
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.jsonl")
+        #expect(draft.status == 2)
+        #expect(draft.stderr.contains("audience.jsonl:2:41: error: 'customer' must be a string, number or boolean, found null"), "\(draft.stderr)")
+        #expect(draft.stderr.contains("audience.jsonl:3:41: error: 'customer' must be a string, number or boolean, found a list"), "\(draft.stderr)")
+        #expect(draft.stderr.contains("audience.jsonl:3:125: error: 'exposed_fields' must be a string, number or boolean, found an object"), "\(draft.stderr)")
+        let list = try await rekey("campaign", "list", "--json")
+        #expect(list.stdout.contains("[]") || list.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(list.stdout)")
+
+        // numbers and booleans render as their JSON text
+        try rekey.dir.write("numbers.jsonl", """
+            {"email": "a@acme.example", "customer": 4711, "integration_name": true, "incident_date": "2026-11-28", "exposed_fields": "password"}
+            """)
+        let ok = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "numbers.jsonl", "--json")
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let id = try #require(try ok.json()["campaign"] as? Int)
+        let preview = try await rekey("campaign", "preview", "\(id)", "--json")
+        let eml = try #require(try preview.json()["eml"] as? String)
+        let path = FileManager.default.fileExists(atPath: eml) ? eml : rekey.dir.file(eml)
+        let message = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(message.contains("your true credentials"), "\(message.prefix(600))")
+    }
 }
