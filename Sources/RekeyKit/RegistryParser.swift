@@ -12,14 +12,9 @@ extension Registry {
 
     /// Validates registry YAML text; `file` names it in diagnostics.
     public static func parse(_ text: String, file: String) throws(InputError) -> Registry {
-        let root: Node?
-        do {
-            // No implicit tags: Yams resolves them with regular expressions on every scalar (seconds for a
-            // 20,000-partner registry). The walker reads booleans itself (`Fields.bool`); null needs no tag.
-            root = try Yams.compose(yaml: text, Resolver.basic)
-        } catch {
-            throw InputError([RegistryParser.diagnostic(for: error, in: text, file: file)])
-        }
+        // No implicit tags: Yams resolves them with regular expressions on every scalar (seconds for a
+        // 20,000-partner registry). The walker reads booleans itself (`Fields.bool`); null needs no tag.
+        let root = try RegistryParser.compose(text, file: file, resolver: .basic)
         let parser = RegistryParser(file: file)
         let registry = parser.registry(root)
         guard parser.diagnostics.isEmpty, let registry else { throw InputError(parser.diagnostics) }

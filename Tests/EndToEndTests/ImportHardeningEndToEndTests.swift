@@ -188,4 +188,21 @@ import Testing
         let message = try String(contentsOfFile: path, encoding: .utf8)
         #expect(message.contains("your true credentials"), "\(message.prefix(600))")
     }
+
+    @Test func aRegistryWhoseAliasesMultiplyIsRefusedQuicklyAtTheAlias() async throws {
+        let rekey = try await initialized()
+        // 26 KB: one partner's 150 contacts (7 nodes each), repeated by 399 aliases
+        var lines = ["version: 1", "partners:", "  - id: p0", "    name: P0", "    contacts: &c"]
+        lines += (0..<150).map { "      - {role: security, email: sec\($0)@p0.example, name: Security \($0)}" }
+        lines += (1..<400).map { "  - {id: p\($0), name: P\($0), contacts: *c}" }
+        lines.append("integrations: []")
+        try rekey.dir.write("partners.yaml", lines.joined(separator: "\n") + "\n")
+
+        let started = ContinuousClock.now
+        // the bound, max(100,000, 4 × 26,652 bytes), is crossed at the 100th alias (partner p100, line 255)
+        try await expectRegistryRefused(rekey, saying: "partners.yaml:255:38: error: alias *c expands the document past 106608 nodes")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        let audit = try await rekey("audit")
+        #expect(audit.status == 2 && audit.stderr.contains("alias *c expands"), "\(audit.stderr)")
+    }
 }
