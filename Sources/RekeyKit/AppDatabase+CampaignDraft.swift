@@ -34,9 +34,6 @@ public struct DraftSummary: Sendable, Codable {
 }
 
 extension AppDatabase {
-    /// At most this many problems are listed; the rest are counted.
-    static let maxListedProblems = 100
-
     /// Renders and validates a message for every recipient, in one transaction: a missing variable, an
     /// invalid address, a duplicate recipient or a header injection refuses the whole draft.
     /// The audience is streamed, so memory stays flat whatever its size.
@@ -82,12 +79,7 @@ extension AppDatabase {
                 }
             }
             if drafter.total > 0 {
-                var problems = Array(drafter.problems.prefix(Self.maxListedProblems))
-                if drafter.total > problems.count {
-                    problems.append(Diagnostic(file: problems.last?.file ?? "", line: 0, column: 0,
-                                               message: "… and \(drafter.total - problems.count) more problems"))
-                }
-                throw InputError(problems)
+                throw InputError(drafter.problems, total: drafter.total)
             }
             guard drafter.count > 0 else {
                 throw InputError([Diagnostic(file: label, line: 1, column: 1, message: "the audience has no recipients")])
@@ -155,7 +147,7 @@ private struct Drafter {
 
     mutating func problem(_ message: String, _ place: (String, Int, Int)) {
         total += 1
-        if problems.count < AppDatabase.maxListedProblems {
+        if problems.count < InputError.maxListed {
             problems.append(Diagnostic(file: place.0, line: place.1, column: place.2, message: message))
         }
     }

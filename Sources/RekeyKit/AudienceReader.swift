@@ -108,17 +108,48 @@ final class AudienceReader {
         return AudienceEntry(line: line, emailColumn: emailColumn, email: email, name: name, variables: variables)
     }
 
+    /// A JSON Lines recipient. Values must be strings, numbers or booleans (numbers and booleans render as their
+    /// JSON text): null would pass as "present" and render as nothing, and a list or object has no text of its own.
     private func jsonEntry(_ text: String, line: Int) -> AudienceEntry? {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-            error("not a JSON object", line: line)
+        let members: [JSONLine.Member]
+        do {
+            let value = try JSONLine.parse(Array(text.utf8))
+            guard case .object(let list) = value.kind else {
+                error("expected a JSON object, found \(value.description)", line: line, column: value.column)
+                return nil
+            }
+            members = list
+        } catch {
+            self.error("invalid JSON: \(error.message)", line: line, column: error.column)
             return nil
         }
-        guard let email = object.removeValue(forKey: "email") as? String else {
+        var variables: [String: Any] = [:]
+        var email: String?, name: String?, emailColumn = 1
+        var refused = false
+        for member in members {
+            let value: String
+            switch member.value.kind {
+            case .string(let string): value = string
+            case .literal(let literal) where member.key != "email": value = literal
+            default:
+                let expected = member.key == "email" ? "a string" : "a string, number or boolean"
+                error("'\(member.key)' must be \(expected), found \(member.value.description)", line: line, column: member.value.column)
+                refused = true
+                continue
+            }
+            switch member.key {
+            case "email":
+                email = value.trimmingCharacters(in: .whitespaces)
+                emailColumn = member.keyColumn
+            case "name": name = value
+            default: variables[member.key] = value
+            }
+        }
+        guard !refused else { return nil }
+        guard let email else {
             error("missing 'email' (a string)", line: line)
             return nil
         }
-        let name = object.removeValue(forKey: "name") as? String
-        let column = text.range(of: "\"email\"").map { text.distance(from: text.startIndex, to: $0.lowerBound) + 1 } ?? 1
-        return AudienceEntry(line: line, emailColumn: column, email: email.trimmingCharacters(in: .whitespaces), name: name, variables: object)
+        return AudienceEntry(line: line, emailColumn: emailColumn, email: email, name: name, variables: variables)
     }
 }

@@ -16,13 +16,46 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// An input file with one or more problems. Nothing was done with it.
+///
+/// At most `maxListed` problems are kept and listed; the rest are only counted, so a file that is wrong on every
+/// one of its rows neither floods the terminal nor holds every message in memory.
 public struct InputError: Error, CustomStringConvertible, Sendable {
-    public var diagnostics: [Diagnostic]
+    public static let maxListed = 100
 
-    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    public var diagnostics: [Diagnostic]
+    /// Problems found beyond those listed.
+    public var unlisted: Int
+
+    public init(_ diagnostics: [Diagnostic], total: Int? = nil) {
+        self.diagnostics = Array(diagnostics.prefix(Self.maxListed))
+        unlisted = max(0, (total ?? diagnostics.count) - self.diagnostics.count)
+    }
 
     public var description: String {
-        let count = diagnostics.count
-        return (diagnostics.map(\.description) + ["\(count) error\(count == 1 ? "" : "s")"]).joined(separator: "\n")
+        let count = diagnostics.count + unlisted
+        let more = unlisted > 0 ? ["… and \(unlisted) more"] : []
+        return (diagnostics.map(\.description) + more + ["\(count) error\(count == 1 ? "" : "s")"]).joined(separator: "\n")
     }
+}
+
+/// Collects diagnostics for one file, keeping the first `InputError.maxListed` and counting the rest.
+struct DiagnosticList {
+    let file: String
+    private(set) var listed: [Diagnostic] = []
+    private(set) var total = 0
+
+    init(file: String) { self.file = file }
+
+    var isEmpty: Bool { total == 0 }
+
+    mutating func add(_ message: String, line: Int, column: Int) {
+        append(Diagnostic(file: file, line: line, column: column, message: message))
+    }
+
+    mutating func append(_ diagnostic: Diagnostic) {
+        total += 1
+        if listed.count < InputError.maxListed { listed.append(diagnostic) }
+    }
+
+    var error: InputError { InputError(listed, total: total) }
 }

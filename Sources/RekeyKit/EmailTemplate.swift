@@ -45,10 +45,7 @@ public struct EmailTemplate: Sendable {
         }
 
         let manifestText = (try? String(contentsOfFile: manifestPath, encoding: .utf8)) ?? ""
-        let root: Node?
-        do { root = try Yams.compose(yaml: manifestText) } catch {
-            throw InputError([RegistryParser.diagnostic(for: error, in: manifestText, file: manifestPath)])
-        }
+        let root = try RegistryParser.compose(manifestText, file: manifestPath, resolver: .default)
         let parser = RegistryParser(file: manifestPath)
         guard let root, let fields = parser.fields(root, context: "template", allowed: [
             "description", "from", "reply_to", "subject", "variables", "list_unsubscribe",

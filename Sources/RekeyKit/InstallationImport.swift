@@ -27,9 +27,10 @@ public enum InstallationImport {
 
     /// Parses and validates the file. Any bad row fails the whole file, with every problem listed.
     public static func read(path: String, registry: Registry) throws(InputError) -> [InstallationDraft] {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8 text")])
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file")])
         }
+        let text = try TextPlace.utf8Text(data, file: path, what: "the file")
         return try parse(text, file: path, format: format(of: path, text: text), registry: registry)
     }
 
@@ -42,7 +43,7 @@ public enum InstallationImport {
         if validator.drafts.isEmpty && validator.diagnostics.isEmpty {
             validator.error("the file holds no installations", line: 1, column: 1)
         }
-        guard validator.diagnostics.isEmpty else { throw InputError(validator.diagnostics) }
+        guard validator.diagnostics.isEmpty else { throw validator.diagnostics.error }
         return validator.drafts
     }
 }
@@ -67,17 +68,18 @@ private struct RawRow {
 private struct RowValidator {
     let file: String
     let registry: Registry
-    var diagnostics: [Diagnostic] = []
+    var diagnostics: DiagnosticList
     var drafts: [InstallationDraft] = []
     var seen: [String: Int] = [:]
 
     init(file: String, registry: Registry) {
         self.file = file
         self.registry = registry
+        diagnostics = DiagnosticList(file: file)
     }
 
     mutating func error(_ message: String, line: Int, column: Int) {
-        diagnostics.append(Diagnostic(file: file, line: line, column: column, message: message))
+        diagnostics.add(message, line: line, column: column)
     }
 
     // MARK: CSV
@@ -96,10 +98,15 @@ private struct RowValidator {
             error("the header has no '\(required)' column; expected customer, integration, contacts, config.NAME…, secret.NAME…",
                   line: header.line, column: 1)
         }
+        var firstColumn: [String: Int] = [:]
         for (index, name) in names.enumerated() {
+            let field = header.fields[index]
+            if let first = firstColumn[name] {
+                error("duplicate column '\(name)' (first at column \(first)); each column may appear once", line: field.line, column: field.column)
+            }
+            firstColumn[name] = firstColumn[name] ?? field.column
             let known = ["customer", "integration", "contacts"].contains(name) || name.hasPrefix("config.") || name.hasPrefix("secret.")
             if !known {
-                let field = header.fields[index]
                 error("unknown column '\(name)'; expected customer, integration, contacts, config.NAME or secret.NAME", line: field.line, column: field.column)
             }
         }
@@ -134,83 +141,99 @@ private struct RowValidator {
     // MARK: JSON Lines
 
     mutating func readJSONLines(_ text: String) {
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = index + 1
-            let content = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            guard !content.allSatisfy(\.isWhitespace) else { continue }
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(content.utf8))) as? [String: Any] else {
-                error("not a JSON object", line: line, column: 1)
-                continue
-            }
-            func column(of key: String) -> Int {
-                guard let range = content.range(of: "\"\(key)\"") else { return 1 }
-                return content.distance(from: content.startIndex, to: range.lowerBound) + 1
-            }
-            func located(_ key: String, _ value: Any?) -> Located? {
-                guard let value else { return nil }
-                guard let string = value as? String else {
-                    error("'\(key)' must be a string", line: line, column: column(of: key))
-                    return nil
-                }
-                return Located(value: string, line: line, column: column(of: key))
-            }
-            for key in object.keys where !["customer", "integration", "contacts", "config", "secrets"].contains(key) {
-                error("unknown key '\(key)'; expected customer, integration, contacts, config, secrets", line: line, column: column(of: key))
-            }
-            var row = RawRow(line: line, contactsPlace: (line, column(of: "contacts")))
-            row.customer = located("customer", object["customer"])
-            row.integration = located("integration", object["integration"])
-            switch object["contacts"] {
-            case let list as [Any]:
-                row.contacts = list.compactMap { located("contacts", $0) }
-            case let single as String:
-                row.contacts = [Located(value: single, line: line, column: column(of: "contacts"))]
-            case nil: break
-            default: error("'contacts' must be a list of email addresses", line: line, column: column(of: "contacts"))
-            }
-            for key in ["config", "secrets"] {
-                guard let value = object[key] else { continue }
-                guard let map = value as? [String: Any] else {
-                    error("'\(key)' must be an object of strings", line: line, column: column(of: key))
+        var line = 0
+        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            line += 1
+            var bytes = Array(rawLine)
+            if bytes.last == 13 { bytes.removeLast() }
+            guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { continue }
+            do {
+                let value = try JSONLine.parse(bytes)
+                guard case .object(let members) = value.kind else {
+                    error("expected a JSON object, found \(value.description)", line: line, column: value.column)
                     continue
                 }
-                for (name, item) in map {
-                    guard let string = item as? String else {
-                        error("'\(key).\(name)' must be a string", line: line, column: column(of: name))
-                        continue
-                    }
-                    let place = Located(value: string, line: line, column: column(of: name))
-                    if key == "config" { row.config[name] = place } else { row.secrets[name] = place }
-                }
+                readJSONObject(members, line: line)
+            } catch {
+                self.error("invalid JSON: \(error.message)", line: line, column: error.column)
             }
-            validate(row)
         }
+    }
+
+    private mutating func readJSONObject(_ members: [JSONLine.Member], line: Int) {
+        let keys = ["customer", "integration", "contacts", "config", "secrets"]
+        var fields: [String: JSONLine] = [:]
+        for member in members {
+            if keys.contains(member.key) {
+                fields[member.key] = member.value
+            } else {
+                error("unknown key '\(member.key)'; expected \(keys.joined(separator: ", "))", line: line, column: member.keyColumn)
+            }
+        }
+        func located(_ key: String, _ value: JSONLine?) -> Located? {
+            guard let value else { return nil }
+            guard case .string(let string) = value.kind else {
+                error("'\(key)' must be a string, found \(value.description)", line: line, column: value.column)
+                return nil
+            }
+            return Located(value: string, line: line, column: value.column)
+        }
+        var row = RawRow(line: line, contactsPlace: (line, fields["contacts"]?.column ?? 1))
+        row.customer = located("customer", fields["customer"])
+        row.integration = located("integration", fields["integration"])
+        if let contacts = fields["contacts"] {
+            switch contacts.kind {
+            case .array(let list): row.contacts = list.compactMap { located("contacts", $0) }
+            case .string: row.contacts = located("contacts", contacts).map { [$0] } ?? []
+            default: error("'contacts' must be a list of email addresses, found \(contacts.description)", line: line, column: contacts.column)
+            }
+        }
+        for key in ["config", "secrets"] {
+            guard let value = fields[key] else { continue }
+            guard case .object(let map) = value.kind else {
+                error("'\(key)' must be an object of strings, found \(value.description)", line: line, column: value.column)
+                continue
+            }
+            for member in map {
+                guard let place = located("\(key).\(member.key)", member.value) else { continue }
+                if key == "config" { row.config[member.key] = place } else { row.secrets[member.key] = place }
+            }
+        }
+        validate(row)
     }
 
     // MARK: Rules shared by both formats
 
     mutating func validate(_ row: RawRow) {
-        let before = diagnostics.count
+        let before = diagnostics.total
         let customer = row.customer?.value.trimmingCharacters(in: .whitespaces) ?? ""
         if customer.isEmpty {
             error("missing customer", line: row.customer?.line ?? row.line, column: row.customer?.column ?? 1)
-        } else if customer.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            error("customer contains a control character", line: row.customer!.line, column: row.customer!.column)
+        } else if let unsafe = DisplaySafety.firstUnsafe(in: customer) {
+            error("the customer name contains a control or bidirectional character (\(unsafe))", line: row.customer!.line, column: row.customer!.column)
+        }
+        for (name, place) in row.config.sorted(by: { $0.key < $1.key }) {
+            if let unsafe = DisplaySafety.firstUnsafe(in: place.value) {
+                error("config field '\(name)' contains a control or bidirectional character (\(unsafe))", line: place.line, column: place.column)
+            }
         }
         guard let integrationField = row.integration, !integrationField.value.isEmpty else {
             error("missing integration", line: row.line, column: 1)
             return
         }
         guard let integration = registry.integration(integrationField.value) else {
+            // Not quoted: when a header does not match its data, this column may hold a secret.
             let known = registry.integrations.map(\.id).joined(separator: ", ")
-            error("unknown integration '\(integrationField.value)'; the registry has: \(known)", line: integrationField.line, column: integrationField.column)
+            error("unknown integration; the registry has: \(known)", line: integrationField.line, column: integrationField.column)
             return
         }
         if row.contacts.isEmpty {
             error("customer '\(customer)' has no contact email", line: row.contactsPlace.line, column: row.contactsPlace.column)
         }
-        for contact in row.contacts where !EmailAddress.isValid(contact.value) {
-            error("customer '\(customer)': '\(contact.value)' is not an email address", line: contact.line, column: contact.column)
+        // Not quoted: when a header does not match its data, this column may hold a secret.
+        for (index, contact) in row.contacts.enumerated() where !EmailAddress.isValid(contact.value) {
+            let which = row.contacts.count == 1 ? "the contact" : "contact \(index + 1) of \(row.contacts.count)"
+            error("customer '\(customer)': \(which) is not an email address", line: contact.line, column: contact.column)
         }
         for (name, place) in row.config.sorted(by: { $0.key < $1.key }) where !integration.config.contains(name) {
             error("unknown config field '\(name)' for \(integration.id); expected: \(integration.config.joined(separator: ", "))", line: place.line, column: place.column)
@@ -230,7 +253,7 @@ private struct RowValidator {
             error("customer '\(customer)' already has a \(integration.id) installation at line \(first)", line: row.line, column: 1)
         }
         seen[key] = seen[key] ?? row.line
-        guard diagnostics.count == before else { return }
+        guard diagnostics.total == before else { return }
         var contacts: [String] = []
         for contact in row.contacts.map(\.value) where !contacts.contains(contact) { contacts.append(contact) }
         drafts.append(InstallationDraft(

@@ -38,6 +38,10 @@ extension RegistryParser {
                 parser.error("'\(key)' in \(context) must be a single line", at: value)
                 return nil
             }
+            if let unsafe = DisplaySafety.firstUnsafe(in: scalar.string) {
+                parser.error("'\(key)' in \(context) contains a control or bidirectional character (\(unsafe))", at: value)
+                return nil
+            }
             return scalar.string
         }
 

@@ -7,22 +7,14 @@ extension Registry {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the registry file")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "the registry is not UTF-8 text")])
-        }
-        return try parse(text, file: path)
+        return try parse(try TextPlace.utf8Text(data, file: path, what: "the registry"), file: path)
     }
 
     /// Validates registry YAML text; `file` names it in diagnostics.
     public static func parse(_ text: String, file: String) throws(InputError) -> Registry {
-        let root: Node?
-        do {
-            // No implicit tags: Yams resolves them with regular expressions on every scalar (seconds for a
-            // 20,000-partner registry). The walker reads booleans itself (`Fields.bool`); null needs no tag.
-            root = try Yams.compose(yaml: text, Resolver.basic)
-        } catch {
-            throw InputError([RegistryParser.diagnostic(for: error, in: text, file: file)])
-        }
+        // No implicit tags: Yams resolves them with regular expressions on every scalar (seconds for a
+        // 20,000-partner registry). The walker reads booleans itself (`Fields.bool`); null needs no tag.
+        let root = try RegistryParser.compose(text, file: file, resolver: .basic)
         let parser = RegistryParser(file: file)
         let registry = parser.registry(root)
         guard parser.diagnostics.isEmpty, let registry else { throw InputError(parser.diagnostics) }
@@ -250,6 +242,10 @@ final class RegistryParser {
     func scalarString(_ node: Node, what: String) -> String? {
         guard case .scalar(let scalar) = node else {
             error("expected \(what), found \(kind(of: node))", at: node)
+            return nil
+        }
+        if let unsafe = DisplaySafety.firstUnsafe(in: scalar.string) {
+            error("expected \(what) without control or bidirectional characters, found \(unsafe)", at: node)
             return nil
         }
         return scalar.string

@@ -116,7 +116,7 @@ import Testing
             """)
         let result = try await rekey("installations", "import", "bad.csv")
         #expect(result.status == 2)
-        #expect(result.stderr.contains("bad.csv:3:18: error: customer 'Globex': 'nobody' is not an email address"))
+        #expect(result.stderr.contains("bad.csv:3:18: error: customer 'Globex': the contact is not an email address"))
         #expect(!result.stderr.contains("CANARY") && !result.stdout.contains("CANARY"))
         let audit = try await rekey("audit", "--json")
         #expect(audit.status == 0)
