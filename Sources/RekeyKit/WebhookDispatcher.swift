@@ -291,7 +291,7 @@ private final class DeliveryContext: @unchecked Sendable {
         let resolve = target.resolveEntry
         dispatcher.http.start(configure: { handle in
             try handle.configure(for: request)
-            try handle.set(CURLOPT_RESOLVE, list: [resolve])
+            if let resolve { try handle.set(CURLOPT_RESOLVE, list: [resolve]) }
             // No proxy from the environment (http_proxy, ALL_PROXY…): a proxy would resolve the host
             // again and bypass the checked, pinned address.
             try handle.set(CURLOPT_PROXY, "")

@@ -19,7 +19,7 @@ public struct WebhookPolicy: Sendable {
 
     /// Checks a URL and resolves its host. The result pins the address for libcurl (`CURLOPT_RESOLVE`).
     public func check(_ text: String) throws(WebhookTargetError) -> WebhookTarget {
-        try check(text, resolver: Self.resolve)
+        try check(text, resolver: HostResolver.addresses)
     }
 
     /// `check(_:)` with the resolver given: the guard judges whatever addresses the name resolves to.
@@ -55,25 +55,6 @@ public struct WebhookPolicy: Sendable {
         }
         return WebhookTarget(url: text, host: host, port: port, address: addresses[0])
     }
-
-    static func resolve(_ host: String, port: Int) -> [String] {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &result) == 0, let first = result else { return [] }
-        defer { freeaddrinfo(first) }
-        var addresses: [String] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                if !addresses.contains(text) { addresses.append(text) }
-            }
-            cursor = info.pointee.ai_next
-        }
-        return addresses
-    }
 }
 
 /// A checked webhook destination and the address it was checked at.
@@ -82,12 +63,13 @@ public struct WebhookTarget: Sendable {
     public let host: String
     public let port: Int
     public let address: String
-    /// `host:port:address` for libcurl's CURLOPT_RESOLVE, so the connection goes where the check looked.
-    let resolveEntry: String
+    /// `host:port:address` for libcurl's CURLOPT_RESOLVE, so the connection goes where the check looked
+    /// (nil when the URL names an address).
+    let resolveEntry: String?
 
     init(url: String, host: String, port: Int, address: String) {
         (self.url, self.host, self.port, self.address) = (url, host, port, address)
-        resolveEntry = "\(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))):\(port):\(address.contains(":") ? "[\(address)]" : address)"
+        resolveEntry = HostResolver.pinEntry(host: host, port: port, addresses: [address])
     }
 }
 
