@@ -43,6 +43,11 @@ public struct SMTPConfiguration: Sendable {
         (username.map { "\(url.scheme!)://\($0)@" } ?? "\(url.scheme!)://") + host + (url.port.map { ":\($0)" } ?? "")
     }
 
+    /// Whether `text`, an SMTP URL, carries a password (`user:password@`), without saying what it is.
+    public static func holdsPassword(_ text: String) -> Bool {
+        URLComponents(string: text)?.password.map { !$0.isEmpty } == true
+    }
+
     static func redact(_ text: String) -> String {
         guard var components = URLComponents(string: text), components.password != nil else { return text }
         components.password = "****"

@@ -59,7 +59,12 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     func transport() throws -> any MailTransport {
-        try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
+        if let smtp, SMTPConfiguration.holdsPassword(smtp) {
+            // The command line is world-readable (/proc/PID/cmdline, ps) for the whole send; the environment is not.
+            Console.error("warning: the --smtp URL holds the SMTP password, which other users of this machine can read in the process list "
+                + "for as long as the send runs; leave it out of the URL and set REKEY_SMTP_PASSWORD instead")
+        }
+        return try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
     }
 
     /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.

@@ -22,6 +22,13 @@ import Testing
         return people
     }
 
+    /// An SMTP server storing into `mail` that requires AUTH as `mailer` (offered without TLS, on loopback).
+    func authenticatingServer(_ mail: TemporaryDirectory, password: String) async throws -> TestServer {
+        try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", mail.path, "--auth", "mailer:\(password)", "--auth-allow-plaintext",
+        ])
+    }
+
     /// Messages the server accepted, per recipient.
     func received(_ mail: TemporaryDirectory) throws -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -172,12 +179,34 @@ import Testing
         }
     }
 
+    @Test func aPasswordInTheSMTPURLWarnsToUseTheEnvironmentInstead() async throws {
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await authenticatingServer(mail, password: "CANARY-pw-3c1e")
+        try await rekey("init")
+        _ = try writeAudience(rekey, count: 2)
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+
+        // With the password in --smtp: sent, with a warning that names the variable and never the password
+        let inURL = try await rekey("campaign", "send", "1", "--smtp", "smtp://mailer:CANARY-pw-3c1e@127.0.0.1:\(server.port)")
+        #expect(inURL.status == 0, "\(inURL.stderr)")
+        #expect(inURL.stderr.contains("warning: the --smtp URL holds the SMTP password"))
+        #expect(inURL.stderr.contains("REKEY_SMTP_PASSWORD"))
+        #expect(!inURL.stderr.contains("CANARY") && !inURL.stdout.contains("CANARY"))
+
+        // With the password in REKEY_SMTP_PASSWORD: sent, and no warning
+        let inEnvironment = try await rekey("campaign", "send", "2", "--smtp", "smtp://mailer@127.0.0.1:\(server.port)",
+                                            environment: ["REKEY_SMTP_PASSWORD": "CANARY-pw-3c1e"])
+        #expect(inEnvironment.status == 0, "\(inEnvironment.stderr)")
+        #expect(!inEnvironment.stderr.contains("holds the SMTP password"))
+        #expect(try received(mail).values.reduce(0, +) == 4)
+    }
+
     @Test func theSMTPPasswordNeverShows() async throws {
         let rekey = try Rekey()
         let mail = try TemporaryDirectory()
-        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
-            "--store", mail.path, "--auth", "mailer:CANARY-pw-8d7f", "--auth-allow-plaintext",
-        ])
+        let server = try await authenticatingServer(mail, password: "CANARY-pw-8d7f")
         try await rekey("init")
         _ = try writeAudience(rekey, count: 3)
         try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
