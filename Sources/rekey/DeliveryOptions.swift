@@ -76,7 +76,12 @@ struct DeliveryOptions: ParsableArguments {
     static func transport(url: String?, ca: String?, outbox: String, timeout: Double, connections: Int) throws -> any MailTransport {
         guard let url else {
             Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(outbox)/ as .eml")
-            return OutboxTransport(directory: outbox)
+            let transport = OutboxTransport(directory: outbox)
+            if let mode = transport.modeOpenToOthers {
+                Console.error("warning: the outbox folder \(outbox) is open to others (mode \(String(mode, radix: 8))); each message names a customer "
+                    + "and carries their link: run chmod 700 \(outbox)")
+            }
+            return transport
         }
         var configuration = try SMTPConfiguration(url: url, password: ProcessInfo.processInfo.environment["REKEY_SMTP_PASSWORD"])
         configuration.caFile = ca

@@ -177,6 +177,29 @@ import Testing
         for folder in ["outbox", "outbox/campaign-1"] {
             #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file(folder))[.posixPermissions] as? Int == 0o700, "\(folder)")
         }
+        for file in files {
+            #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1/\(file)"))[.posixPermissions] as? Int == 0o600, "\(file)")
+        }
+        #expect(!send.stderr.contains("warning"))
+    }
+
+    @Test func anOutboxFolderOpenToOthersIsWarnedAboutAndItsMessagesAreStillPrivate() async throws {
+        let rekey = try Rekey()
+        try await rekey("init")
+        _ = try writeAudience(rekey, count: 2)
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        try FileManager.default.createDirectory(atPath: rekey.dir.file("outbox"), withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+
+        let send = try await rekey("campaign", "send", "1")
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(send.stderr.contains("warning: the outbox folder outbox is open to others (mode 755)"))
+        #expect(send.stderr.contains("chmod 700 outbox"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
+        #expect(files.count == 2)
+        for file in files {
+            #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1/\(file)"))[.posixPermissions] as? Int == 0o600, "\(file)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1"))[.posixPermissions] as? Int == 0o700)
     }
 
     @Test func aPasswordInTheSMTPURLWarnsToUseTheEnvironmentInstead() async throws {
