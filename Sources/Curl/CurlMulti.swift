@@ -78,10 +78,7 @@ public final class CurlMulti: Sendable {
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await perform(
             configure: { handle in try handle.configure(for: request) },
-            complete: { handle, error in
-                if let error { throw error }
-                return try handle.httpResponse()
-            }
+            complete: { handle, error in try handle.httpResponse(after: error) }
         )
     }
 }

@@ -61,6 +61,7 @@ extension EasyHandle {
             try set(CURLOPT_CONNECTTIMEOUT_MS, clamped)
         }
         maxResponseBytes = max(0, request.maxResponseBytes)
+        abortResponseAfter = request.abortAfterResponseBytes.map { max(0, $0) } ?? .max
         if request.followRedirects {
             try set(CURLOPT_FOLLOWLOCATION, true)
             try set(CURLOPT_MAXREDIRS, 10)
@@ -85,12 +86,25 @@ extension EasyHandle {
         )
     }
 
+    /// The response of a finished transfer, or its error. A transfer aborted by
+    /// `HTTPRequest.abortAfterResponseBytes` after its status line arrived is not an error: its response
+    /// comes back with `truncated` set (the status is what the server said). Aborted before any status,
+    /// the error is thrown.
+    public func httpResponse(after error: CurlError?, withHeaders: Bool = true) throws -> HTTPResponse {
+        if let error, !(abortedAtCap && (try? responseCode).map({ $0 > 0 }) == true) { throw error }
+        return try httpResponse(withHeaders: withHeaders)
+    }
+
     /// Runs `request` synchronously on this thread (resets the handle first). Transport
     /// failures throw `CurlError`; any HTTP status is returned.
     public func perform(_ request: HTTPRequest) throws -> HTTPResponse {
         reset()
         try configure(for: request)
-        try perform()
+        do {
+            try perform()
+        } catch let error as CurlError {
+            return try httpResponse(after: error)
+        }
         return try httpResponse()
     }
 }

@@ -17,6 +17,13 @@ public final class EasyHandle {
 
     /// Response body bytes beyond this many are dropped (and `truncated` set); the transfer continues.
     public var maxResponseBytes: Int = .max
+    /// Once the response body runs past this many bytes, the transfer is aborted: the write callback
+    /// returns a short count, libcurl ends with `CURLE_WRITE_ERROR` and closes the connection, and
+    /// `abortedAtCap` is set. By default never.
+    public var abortResponseAfter: Int = .max
+    /// Whether the last transfer was aborted because its body passed `abortResponseAfter`.
+    public private(set) var abortedAtCap = false
+    private var receivedBodyBytes = 0
     /// The response body received so far (at most `maxResponseBytes` bytes).
     public private(set) var responseBody: [UInt8] = []
     /// Whether response body bytes were dropped because of `maxResponseBytes`.
@@ -60,6 +67,7 @@ public final class EasyHandle {
         curl_easy_reset(rawHandle)
         freeLists()
         maxResponseBytes = .max
+        abortResponseAfter = .max
         uploadBody = []
         clearResponse()
         installDefaults()
@@ -95,6 +103,8 @@ public final class EasyHandle {
     func clearResponse() {
         responseBody = []
         truncated = false
+        abortedAtCap = false
+        receivedBodyBytes = 0
         headerBytes.removeAll(keepingCapacity: true)
         headerLineEnds.removeAll(keepingCapacity: true)
         uploadOffset = 0
@@ -122,7 +132,13 @@ public final class EasyHandle {
             responseBody.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: take))
         }
         if take < length { truncated = true }
-        return length  // always "consumed": dropping excess bytes must not abort the transfer
+        receivedBodyBytes += length
+        if receivedBodyBytes > abortResponseAfter {
+            abortedAtCap = true
+            truncated = true
+            return 0  // a short count aborts the transfer (CURLE_WRITE_ERROR)
+        }
+        return length  // "consumed": dropping bytes past maxResponseBytes alone must not abort the transfer
     }
 
     private func receiveHeader(_ ptr: UnsafeMutablePointer<CChar>?, _ length: Int) -> Int {

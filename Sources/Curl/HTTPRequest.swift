@@ -12,6 +12,9 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration?
     /// Response body bytes beyond this many are dropped and `HTTPResponse.truncated` is set.
     public var maxResponseBytes: Int
+    /// A response body longer than this aborts the transfer at that point and closes the connection
+    /// (see `EasyHandle.httpResponse(after:)` for what the caller then gets). Nil reads every byte.
+    public var abortAfterResponseBytes: Int?
     /// Whether to follow 3xx redirects (at most 10). Off by default.
     public var followRedirects: Bool
     /// A CA bundle file to verify the server with, instead of the system default.
@@ -30,6 +33,7 @@ public struct HTTPRequest: Sendable {
         body: [UInt8] = [],
         timeout: Duration? = .seconds(30),
         maxResponseBytes: Int = 16 << 20,
+        abortAfterResponseBytes: Int? = nil,
         followRedirects: Bool = false,
         caFile: String? = nil,
         caPath: String? = nil,
@@ -41,6 +45,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.timeout = timeout
         self.maxResponseBytes = maxResponseBytes
+        self.abortAfterResponseBytes = abortAfterResponseBytes
         self.followRedirects = followRedirects
         self.caFile = caFile
         self.caPath = caPath

@@ -27,6 +27,13 @@ public struct OutboxTransport: MailTransport {
 
     public var destination: String { "outbox \(directory)" }
 
+    /// The mode of the outbox folder when it already exists and its group or others may enter or read it
+    /// (rekey creates it 0700, but leaves the mode of a folder it finds alone), else nil.
+    public var modeOpenToOthers: Int? {
+        guard let mode = (try? FileManager.default.attributesOfItem(atPath: directory))?[.posixPermissions] as? Int else { return nil }
+        return mode & 0o077 != 0 ? mode : nil
+    }
+
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
         let folder = URL(fileURLWithPath: directory).appendingPathComponent("campaign-\(mail.campaignID)")
         do {
@@ -34,7 +41,8 @@ public struct OutboxTransport: MailTransport {
             for dir in [URL(fileURLWithPath: directory), folder] {
                 try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            try Data(mail.bytes).write(to: folder.appendingPathComponent("\(mail.recipientID).eml"), options: .atomic)
+            // 0600 from the moment the file exists, replaced atomically on a re-send.
+            try PrivateFile.write(mail.bytes, to: folder.appendingPathComponent("\(mail.recipientID).eml").path, replacing: true)
             return DeliveryResult(outcome: .accepted, code: 250, text: "written to \(folder.path)")
         } catch {
             return DeliveryResult(outcome: .transient, text: "cannot write to the outbox: \(error.localizedDescription)")

@@ -4,7 +4,7 @@ import Foundation
 
 /// Where and how to reach an SMTP server.
 public struct SMTPConfiguration: Sendable {
-    /// `smtp://host[:port]` (STARTTLS, required unless the host is loopback) or `smtps://host[:port]` (implicit TLS).
+    /// `smtp://host[:port]` (STARTTLS, required unless every address of the host is loopback) or `smtps://host[:port]` (implicit TLS).
     public var url: URL
     public var username: String?
     public var password: Secret?
@@ -35,15 +35,17 @@ public struct SMTPConfiguration: Sendable {
 
     public var host: String { url.host ?? "" }
 
-    /// True for 127.0.0.0/8, ::1 and localhost: the only hosts where plain SMTP without STARTTLS is allowed.
-    public var isLoopback: Bool {
-        let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
-    }
+    /// The port to connect to: the URL's, else 25 for smtp:// and 465 for smtps://.
+    public var port: Int { url.port ?? (url.scheme == "smtps" ? 465 : 25) }
 
     /// The URL with any password masked, for messages and logs.
     public var redacted: String {
         (username.map { "\(url.scheme!)://\($0)@" } ?? "\(url.scheme!)://") + host + (url.port.map { ":\($0)" } ?? "")
+    }
+
+    /// Whether `text`, an SMTP URL, carries a password (`user:password@`), without saying what it is.
+    public static func holdsPassword(_ text: String) -> Bool {
+        URLComponents(string: text)?.password.map { !$0.isEmpty } == true
     }
 
     static func redact(_ text: String) -> String {
@@ -73,12 +75,26 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     private var busy: [Bool]  // guarded by `lock`
     private var next = 0  // guarded by `lock`
 
-    /// STARTTLS required, except for plain smtp:// to a loopback host (tried there); read once.
-    private let tls: curl_usessl
+    /// STARTTLS required, except for plain smtp:// to a host whose every address is loopback (tried there).
+    let tls: curl_usessl
+    /// The `CURLOPT_RESOLVE` entry pinning the connection to the addresses the TLS decision looked at (nil when
+    /// the host is an address, or did not resolve: then TLS is required and libcurl resolves, and fails, itself).
+    let pin: String?
 
-    public init(_ configuration: SMTPConfiguration, connections: Int) throws {
+    /// Resolves the host once: the addresses decide whether STARTTLS may be skipped (never by the name),
+    /// and every connection is pinned to them.
+    public convenience init(_ configuration: SMTPConfiguration, connections: Int) throws {
+        try self.init(configuration, connections: connections, resolver: HostResolver.addresses)
+    }
+
+    /// `init(_:connections:)` with the resolver given.
+    init(_ configuration: SMTPConfiguration, connections: Int, resolver: (String, Int) -> [String]) throws {
         self.configuration = configuration
-        self.tls = configuration.url.scheme == "smtp" && configuration.isLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
+        let host = configuration.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let addresses = resolver(host, configuration.port)
+        let allLoopback = !addresses.isEmpty && addresses.allSatisfy { IPAddress($0)?.isLoopback == true }
+        self.tls = configuration.url.scheme == "smtp" && allLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
+        self.pin = HostResolver.pinEntry(host: host, port: configuration.port, addresses: addresses)
         let count = max(1, connections)
         self.slots = try (0..<count).map { _ in try CurlMulti(maxConnections: 1) }
         self.busy = Array(repeating: false, count: count)
@@ -105,7 +121,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     }
 
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
-        let (configuration, tls) = (self.configuration, self.tls)
+        let (configuration, tls, pin) = (self.configuration, self.tls, self.pin)
         let (slot, multi) = acquire()
         do {
             let (result, clean) = try await multi.perform(configure: { handle in
@@ -116,6 +132,9 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
                 handle.uploadBody = mail.bytes
                 try handle.set(CURLOPT_INFILESIZE_LARGE, mail.bytes.count)
                 try handle.set(CURLOPT_USE_SSL, Int(tls.rawValue))
+                if let pin { try handle.set(CURLOPT_RESOLVE, list: [pin]) }
+                // No proxy from the environment: it would resolve the host again, past the pinned addresses.
+                try handle.set(CURLOPT_PROXY, "")
                 if let ca = configuration.caFile { try handle.set(CURLOPT_CAINFO, ca) }
                 if let user = configuration.username { try handle.set(CURLOPT_USERNAME, user) }
                 if let password = configuration.password { try handle.set(CURLOPT_PASSWORD, password.exposedString) }

@@ -22,6 +22,10 @@ public struct WebhookOptions: Sendable {
     public var timeout = 15.0
     /// Response bytes kept per attempt (the first ones).
     public var excerptBytes = 256
+    /// A response body longer than this ends the attempt at the cap: the transfer is aborted and its connection
+    /// closed, so a receiver cannot make rekey read without end. The status line has arrived by then, so the
+    /// attempt counts by its status (a 2xx is delivered, anything else retried as usual).
+    public var maxResponseBytes = 64 * 1024
     public var connections = 64
     public var connectionsPerHost = 8
     public var inFlight = 64
@@ -282,18 +286,18 @@ private final class DeliveryContext: @unchecked Sendable {
                 ("webhook-id", message.id), ("webhook-timestamp", String(timestamp)),
                 ("webhook-signature", StandardWebhooks.signatureHeader(secrets: secrets, id: message.id, timestamp: timestamp, body: message.body)),
             ],
-            body: message.body, timeout: .milliseconds(Int(options.timeout * 1000)), maxResponseBytes: options.excerptBytes)
+            body: message.body, timeout: .milliseconds(Int(options.timeout * 1000)), maxResponseBytes: options.excerptBytes,
+            abortAfterResponseBytes: options.maxResponseBytes)
         let resolve = target.resolveEntry
         dispatcher.http.start(configure: { handle in
             try handle.configure(for: request)
-            try handle.set(CURLOPT_RESOLVE, list: [resolve])
+            if let resolve { try handle.set(CURLOPT_RESOLVE, list: [resolve]) }
             // No proxy from the environment (http_proxy, ALL_PROXY…): a proxy would resolve the host
             // again and bypass the checked, pinned address.
             try handle.set(CURLOPT_PROXY, "")
         }, complete: { handle, error in
-            if let error { throw error }
             // Headers matter only when the attempt failed (Retry-After).
-            return try handle.httpResponse(withHeaders: !(200..<300).contains(try handle.responseCode))
+            try handle.httpResponse(after: error, withHeaders: !(200..<300).contains(try handle.responseCode))
         }, done: { result in
             completions.add(self.finish(message, attemptedAt: attemptedAt, result: result))
         })

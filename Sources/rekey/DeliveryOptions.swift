@@ -59,7 +59,12 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     func transport() throws -> any MailTransport {
-        try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
+        if let smtp, SMTPConfiguration.holdsPassword(smtp) {
+            // The command line is world-readable (/proc/PID/cmdline, ps) for the whole send; the environment is not.
+            Console.error("warning: the --smtp URL holds the SMTP password, which other users of this machine can read in the process list "
+                + "for as long as the send runs; leave it out of the URL and set REKEY_SMTP_PASSWORD instead")
+        }
+        return try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
     }
 
     /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.
@@ -71,7 +76,12 @@ struct DeliveryOptions: ParsableArguments {
     static func transport(url: String?, ca: String?, outbox: String, timeout: Double, connections: Int) throws -> any MailTransport {
         guard let url else {
             Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(outbox)/ as .eml")
-            return OutboxTransport(directory: outbox)
+            let transport = OutboxTransport(directory: outbox)
+            if let mode = transport.modeOpenToOthers {
+                Console.error("warning: the outbox folder \(outbox) is open to others (mode \(String(mode, radix: 8))); each message names a customer "
+                    + "and carries their link: run chmod 700 \(outbox)")
+            }
+            return transport
         }
         var configuration = try SMTPConfiguration(url: url, password: ProcessInfo.processInfo.environment["REKEY_SMTP_PASSWORD"])
         configuration.caFile = ca

@@ -33,6 +33,17 @@ struct EasyHandleTests {
         #expect(capped.body == largePattern(100))
     }
 
+    @Test func abortAfterResponseBytesEndsAnEndlessBodyAndKeepsTheStatus() throws {
+        let dir = try TemporaryDirectory()
+        let server = try TestServer(script: "huge_body_server.py", arguments: ["--log", dir.file("log"), "--status", "202"])
+        defer { server.stop() }
+        let handle = try EasyHandle()
+        let response = try handle.perform(HTTPRequest(url: server.url("/big"), maxResponseBytes: 10, abortAfterResponseBytes: 100_000))
+        #expect(response.status == 202 && response.truncated && response.body.count == 10)
+        #expect(handle.abortedAtCap)
+        #expect(dir.lines(of: "log").first?.contains("\"closed_by_client\": true") == true)
+    }
+
     @Test func blockingTimeout() throws {
         let server = try TestServer(script: "http_echo_server.py")
         defer { server.stop() }

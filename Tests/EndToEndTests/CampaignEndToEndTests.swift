@@ -25,6 +25,13 @@ import Testing
     /// Accepted messages per recipient, from the server's log.
     func received(_ dir: TemporaryDirectory) throws -> [String: Int] { try dir.acceptedMessagesPerRecipient() }
 
+    /// An SMTP server storing into `mail` that requires AUTH as `mailer` (offered without TLS, on loopback).
+    func authenticatingServer(_ mail: TemporaryDirectory, password: String) async throws -> TestServer {
+        try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", mail.path, "--auth", "mailer:\(password)", "--auth-allow-plaintext",
+        ])
+    }
+
     @Test func aThousandRecipientsEachGetExactlyOneCorrectMessage() async throws {
         // Given a store, a real SMTP server and 1,000 recipients with non-ASCII names
         let rekey = try Rekey()
@@ -162,14 +169,59 @@ import Testing
         for folder in ["outbox", "outbox/campaign-1"] {
             #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file(folder))[.posixPermissions] as? Int == 0o700, "\(folder)")
         }
+        for file in files {
+            #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1/\(file)"))[.posixPermissions] as? Int == 0o600, "\(file)")
+        }
+        #expect(!send.stderr.contains("warning"))
+    }
+
+    @Test func anOutboxFolderOpenToOthersIsWarnedAboutAndItsMessagesAreStillPrivate() async throws {
+        let rekey = try Rekey()
+        try await rekey("init")
+        _ = try writeAudience(rekey, count: 2)
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        try FileManager.default.createDirectory(atPath: rekey.dir.file("outbox"), withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+
+        let send = try await rekey("campaign", "send", "1")
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(send.stderr.contains("warning: the outbox folder outbox is open to others (mode 755)"))
+        #expect(send.stderr.contains("chmod 700 outbox"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
+        #expect(files.count == 2)
+        for file in files {
+            #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1/\(file)"))[.posixPermissions] as? Int == 0o600, "\(file)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: rekey.dir.file("outbox/campaign-1"))[.posixPermissions] as? Int == 0o700)
+    }
+
+    @Test func aPasswordInTheSMTPURLWarnsToUseTheEnvironmentInstead() async throws {
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await authenticatingServer(mail, password: "CANARY-pw-3c1e")
+        try await rekey("init")
+        _ = try writeAudience(rekey, count: 2)
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+        try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")
+
+        // With the password in --smtp: sent, with a warning that names the variable and never the password
+        let inURL = try await rekey("campaign", "send", "1", "--smtp", "smtp://mailer:CANARY-pw-3c1e@127.0.0.1:\(server.port)")
+        #expect(inURL.status == 0, "\(inURL.stderr)")
+        #expect(inURL.stderr.contains("warning: the --smtp URL holds the SMTP password"))
+        #expect(inURL.stderr.contains("REKEY_SMTP_PASSWORD"))
+        #expect(!inURL.stderr.contains("CANARY") && !inURL.stdout.contains("CANARY"))
+
+        // With the password in REKEY_SMTP_PASSWORD: sent, and no warning
+        let inEnvironment = try await rekey("campaign", "send", "2", "--smtp", "smtp://mailer@127.0.0.1:\(server.port)",
+                                            environment: ["REKEY_SMTP_PASSWORD": "CANARY-pw-3c1e"])
+        #expect(inEnvironment.status == 0, "\(inEnvironment.stderr)")
+        #expect(!inEnvironment.stderr.contains("holds the SMTP password"))
+        #expect(try received(mail).values.reduce(0, +) == 4)
     }
 
     @Test func theSMTPPasswordNeverShows() async throws {
         let rekey = try Rekey()
         let mail = try TemporaryDirectory()
-        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
-            "--store", mail.path, "--auth", "mailer:CANARY-pw-8d7f", "--auth-allow-plaintext",
-        ])
+        let server = try await authenticatingServer(mail, password: "CANARY-pw-8d7f")
         try await rekey("init")
         _ = try writeAudience(rekey, count: 3)
         try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv")

@@ -280,6 +280,29 @@ import Testing
         #expect(try sealed["a"]?.map { try $0.open(keyRing: fixture.ring) }.count == 1)
     }
 
+    @Test(arguments: [(200, true), (500, false)])
+    func aBodyThatNeverEndsIsCutAtTheCapAndTheAttemptCountsByItsStatus(status: Int, delivered: Bool) async throws {
+        // Given a receiver that answers with a 4 GiB Content-Length and streams until the client hangs up
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "huge_body_server.py", arguments: ["--log", dir.file("log"), "--status", String(status)])
+        let registry = try registry(port: receiver.port, paths: ["endless": "/hook"])
+        _ = try await enqueue(registry, partners: ["endless"])
+
+        // When the dispatcher runs one attempt (a failed one retries in 5 s: after this run)
+        let once = options { $0.scale = 1 }
+        let summary = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: once, logger: logger).run()
+
+        // Then rekey closed the connection after the 64 KiB cap (plus what socket buffers held), it did not drain
+        let seen = dir.lines(of: "log").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(seen.count == 1)
+        #expect(seen.first?["closed_by_client"] as? Bool == true)
+        #expect((seen.first?["bytes_sent"] as? Int ?? .max) < 64 << 20)
+        // and the attempt is judged by the status the receiver sent
+        #expect(summary.attempted == 1 && summary.delivered == (delivered ? 1 : 0))
+        let recorded = try await fixture.store.writer.read { try Int.fetchOne($0, sql: "SELECT status FROM webhook_attempt") }
+        #expect(recorded == status)
+    }
+
     @Test func aPerEndpointRateSpacesDeliveries() async throws {
         let dir = try TemporaryDirectory()
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])

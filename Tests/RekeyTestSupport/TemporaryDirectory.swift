@@ -23,6 +23,17 @@ public final class TemporaryDirectory: @unchecked Sendable {
         return path
     }
 
+    /// The lines of `name` once it has at least `count` of them (a server writes its log after the fact),
+    /// or whatever it has after `timeout` seconds.
+    public func lines(of name: String, atLeast count: Int = 1, timeout: Double = 10) -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let lines = ((try? String(contentsOfFile: file(name), encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            if lines.count >= count || Date() >= deadline { return lines }
+            usleep(20_000)
+        }
+    }
+
     /// Every byte of every file in the directory whose name starts with `prefix` (e.g. a store and its -wal, -shm).
     public func bytes(ofFilesStartingWith prefix: String) throws -> [(name: String, data: Data)] {
         try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix(prefix) }.sorted().map {
