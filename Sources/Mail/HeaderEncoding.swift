@@ -4,20 +4,35 @@ enum HeaderEncoding {
         text.utf8.allSatisfy { $0 >= 32 && $0 < 127 }
     }
 
-    /// Unstructured text (Subject): ASCII as is, otherwise `=?UTF-8?B?…?=` words of at most 75 characters,
-    /// each split on a character boundary.
+    /// The longest word that still fits on a folded line of 78 characters (after the leading space).
+    static let foldableWord = 77
+    /// RFC 5322 §2.1.1: no line may pass 998 octets, CRLF excluded.
+    static let maxLineOctets = 998
+
+    /// Unstructured text (Subject): ASCII as is, split at spaces for folding; otherwise `=?UTF-8?B?…?=` words of
+    /// at most 75 characters, each split on a character boundary. ASCII with a word too long to fold onto a
+    /// 78-character line, or with something that reads as an encoded-word (`=?`), is encoded as well, so
+    /// the value survives folding and decodes to exactly the text given.
     static func unstructured(_ text: String) -> [String] {
-        if isPlainASCII(text) { return text.split(separator: " ", omittingEmptySubsequences: false).map(String.init) }
+        if isPlainASCII(text), !text.contains("=?") {
+            let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            if words.allSatisfy({ $0.utf8.count <= foldableWord }) { return words }
+        }
         return encodedWords(text)
     }
 
-    /// A display name: an atom list as is, specials in a quoted string, non-ASCII as encoded-words.
+    /// A display name: an atom list as is, specials in a quoted string (which may fold at its spaces), non-ASCII
+    /// (or a name with a word too long to fold) as encoded-words.
     static func displayName(_ name: String) -> [String] {
-        if isPlainASCII(name) {
+        if isPlainASCII(name), !name.contains("=?") {
             let specials = Set("()<>[]:;@\\,.\"")
-            if !name.contains(where: specials.contains) { return name.split(separator: " ").map(String.init) }
-            let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return ["\"\(escaped)\""]
+            var words = name.split(separator: " ").map(String.init)
+            if name.contains(where: specials.contains) {
+                let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                // Quoted-string = DQUOTE *([FWS] qcontent) [FWS] DQUOTE: each space inside may become a fold.
+                words = "\"\(escaped)\"".split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            }
+            if words.allSatisfy({ $0.utf8.count <= foldableWord }) { return words }
         }
         return encodedWords(name)
     }
@@ -44,20 +59,25 @@ enum HeaderEncoding {
         return "=?UTF-8?B?" + String(decoding: encoded, as: UTF8.self) + "?="
     }
 
-    /// `Name: word word …` folded with CRLF SP so no line passes 78 characters when words allow it.
-    static func fold(name: String, words: [String]) -> String {
+    /// `Name: word word …` folded with CRLF SP so no line passes 78 characters when words allow it (RFC 5322
+    /// §2.2.3). A word that would make a line longer than 998 octets cannot be folded: that is refused.
+    static func fold(name: String, words: [String]) throws(MIMEError) -> String {
         var output = name + ":"
-        var lineLength = output.count
+        var lineLength = output.utf8.count
         for word in words {
-            if lineLength + 1 + word.count > 78 && lineLength > name.count + 1 {
+            let length = word.utf8.count
+            if lineLength + 1 + length > 78 && lineLength > name.utf8.count + 1 {
                 output += "\r\n "
                 lineLength = 1
             } else {
                 output += " "
                 lineLength += 1
             }
+            guard lineLength + length <= maxLineOctets else {
+                throw MIMEError(field: name, problem: .unfoldableWord(octets: length))
+            }
             output += word
-            lineLength += word.count
+            lineLength += length
         }
         return output + "\r\n"
     }

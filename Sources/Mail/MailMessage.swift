@@ -53,8 +53,13 @@ public struct MailMessage: Sendable {
         return "\(String(decoding: unique, as: UTF8.self))@\(domain)"
     }
 
-    /// Checks every header value for line breaks and every address for shape, without composing.
+    /// Checks every header value for line breaks and every address for shape, and that every header folds
+    /// into lines within 998 octets (composing the header, not the body).
     public func validate() throws(MIMEError) {
+        _ = try header()
+    }
+
+    private func checkFields() throws(MIMEError) {
         try Self.checkHeader("Subject", subject)
         try Self.checkAddress("From", from)
         guard !to.isEmpty else { throw MIMEError(field: "To", problem: .invalidAddress("")) }
@@ -70,27 +75,7 @@ public struct MailMessage: Sendable {
 
     /// The message as it goes on the wire (before SMTP dot-stuffing, which the transport does).
     public func encoded(boundary: String? = nil) throws(MIMEError) -> [UInt8] {
-        try validate()
-        var head = ""
-        head.reserveCapacity(1024)
-        head += "Date: \(Self.rfc5322Date(date))\r\n"
-        head += HeaderEncoding.fold(name: "From", words: Self.mailbox(from))
-        head += HeaderEncoding.fold(name: "To", words: Self.mailboxList(to))
-        if let replyTo { head += HeaderEncoding.fold(name: "Reply-To", words: Self.mailbox(replyTo)) }
-        head += HeaderEncoding.fold(name: "Subject", words: HeaderEncoding.unstructured(subject))
-        head += "Message-ID: <\(messageID)>\r\n"
-        if !listUnsubscribe.isEmpty {
-            head += HeaderEncoding.fold(name: "List-Unsubscribe", words: Self.commaList(listUnsubscribe.map { "<\($0)>" }))
-            if oneClickUnsubscribe { head += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" }
-        }
-        for header in headers {
-            let words = HeaderEncoding.isPlainASCII(header.value)
-                ? header.value.split(separator: " ").map(String.init) : HeaderEncoding.encodedWords(header.value)
-            head += HeaderEncoding.fold(name: header.name, words: words)
-        }
-        head += "MIME-Version: 1.0\r\n"
-
-        var out = Array(head.utf8)
+        var out = Array(try header().utf8)
         guard let html else {
             out += Self.part(contentType: "text/plain; charset=utf-8", body: text)
             return out
@@ -106,6 +91,28 @@ public struct MailMessage: Sendable {
         out += Self.part(contentType: "text/html; charset=utf-8", body: html) + [13, 10]
         out += Array("--\(boundary)--\r\n".utf8)
         return out
+    }
+
+    /// The header fields, checked, encoded and folded, through `MIME-Version`.
+    private func header() throws(MIMEError) -> String {
+        try checkFields()
+        var head = ""
+        head.reserveCapacity(1024)
+        head += "Date: \(Self.rfc5322Date(date))\r\n"
+        head += try HeaderEncoding.fold(name: "From", words: Self.mailbox(from))
+        head += try HeaderEncoding.fold(name: "To", words: Self.mailboxList(to))
+        if let replyTo { head += try HeaderEncoding.fold(name: "Reply-To", words: Self.mailbox(replyTo)) }
+        head += try HeaderEncoding.fold(name: "Subject", words: HeaderEncoding.unstructured(subject))
+        head += try HeaderEncoding.fold(name: "Message-ID", words: ["<\(messageID)>"])
+        if !listUnsubscribe.isEmpty {
+            head += try HeaderEncoding.fold(name: "List-Unsubscribe", words: Self.commaList(listUnsubscribe.map { "<\($0)>" }))
+            if oneClickUnsubscribe { head += "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" }
+        }
+        for header in headers {
+            head += try HeaderEncoding.fold(name: header.name, words: HeaderEncoding.unstructured(header.value))
+        }
+        head += "MIME-Version: 1.0\r\n"
+        return head
     }
 
     /// Headers and body of one part; the body is quoted-printable unless mostly non-ASCII, then base64.

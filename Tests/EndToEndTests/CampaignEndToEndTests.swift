@@ -218,6 +218,36 @@ import Testing
         #expect(try received(mail).values.reduce(0, +) == 4)
     }
 
+    @Test func aLongSubjectVariableAndALongDisplayNameArriveFoldedWithinRFC5322sLineLimit() async throws {
+        // Given a recipient whose display name is 1,500 octets with specials, and an integration name of 2,480 octets
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path])
+        try await rekey("init")
+        let name = "Doe, " + String(repeating: "J", count: 1500)
+        let integration = "Jira-" + String(repeating: "x", count: 2480)
+        try rekey.dir.write("long.csv", """
+            email,name,customer,integration_name,incident_date,exposed_fields
+            long@c.example,"\(name)",Acme,\(integration),2026-11-28,password
+
+            """)
+        let draft = try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "long.csv")
+        #expect(draft.status == 0, "\(draft.stderr)")
+
+        // When it is sent, the server accepts it (a line over 998 octets would bounce as a permanent failure)
+        let send = try await rekey("campaign", "send", "1", "--smtp", "smtp://127.0.0.1:\(server.port)")
+        #expect(send.status == 0, "\(send.stdout)\(send.stderr)")
+
+        // Then Python's email package reads back exactly the subject and name, and no line passes 78 octets
+        let parse = try await runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/parse_email.py").path, mail.file("1.eml")])
+        let info = try #require((try JSONSerialization.jsonObject(with: Data(parse.stdout.utf8)) as? [[String: Any]])?.first, "\(parse.stderr)")
+        #expect(info["subject"] as? String == "Security notice: your \(integration) credentials stored with Acme were exposed")
+        #expect(info["to_names_rfc2047"] as? [String] == [name])  // several encoded-words: see parse_email.py
+        #expect(info["to_addresses"] as? [String] == ["long@c.example"])
+        #expect((info["max_line_octets"] as? Int ?? .max) <= 78, "\(info["longest_line"] ?? "")")
+        #expect((info["defects"] as? [String])?.isEmpty == true, "\(info["defects"] ?? "")")
+    }
+
     @Test func theSMTPPasswordNeverShows() async throws {
         let rekey = try Rekey()
         let mail = try TemporaryDirectory()

@@ -59,6 +59,36 @@ import Testing
         #expect(raw.contains("Content-Transfer-Encoding: base64"))
     }
 
+    @Test func longHeadersAreFoldedAndEncodedSoEveryLineFitsAndDecodesToTheInput() async throws {
+        // (Python's policy.default keeps the space between adjacent encoded-words in a display name, against RFC 2047
+        // §6.2: names that need several encoded-words are compared as RFC 2047 decodes them.)
+        let cases: [(subject: String, name: String, severalEncodedWords: Bool)] = [
+            ("Rotate now: " + String(repeating: "x", count: 2490), "Doe, " + String(repeating: "J", count: 1500), true),
+            (String(repeating: "word ", count: 500) + "end", String(repeating: "Zoë ", count: 300) + "Å", true),
+            (String(repeating: "é", count: 1200), "A" + String(repeating: "b", count: 1400), true),
+            ("Looks encoded: =?UTF-8?B?SGk=?= but is not", "=?UTF-8?B?SGk=?=", false),
+            ("Short", String(repeating: "Doe, \"John\" ", count: 120) + "Jr.", false),
+        ]
+        let infos = try await parsed(cases.map { message(subject: $0.subject, name: $0.name) })
+        for (info, given) in zip(infos, cases) {
+            #expect(info["subject"] as? String == given.subject)
+            #expect(info["to_names_rfc2047"] as? [String] == [given.name])
+            if !given.severalEncodedWords { #expect(info["to_names"] as? [String] == [given.name]) }
+            #expect((info["max_line_octets"] as? Int ?? .max) <= 78, "\(info["longest_line"] ?? "")")
+            #expect((info["defects"] as? [String])?.isEmpty == true, "\(info["defects"] ?? "")")
+        }
+    }
+
+    @Test func onlyAWordThatNoFoldingCanFitIsRefused() {
+        var long = message()
+        long.listUnsubscribe = ["https://acme.example/u/" + String(repeating: "a", count: 1000)]
+        #expect(throws: MIMEError(field: "List-Unsubscribe", problem: .unfoldableWord(octets: 1025))) { try long.validate() }
+        var address = message()
+        address.to = [MailAddress(name: "Zoë", address: String(repeating: "a", count: 990) + "@c.example")]
+        let error = #expect(throws: MIMEError.self) { try address.encoded() }
+        #expect(error?.description == "To holds a 1002-octet word with no place to fold it; a header line may be at most 998 octets (RFC 5322)")
+    }
+
     @Test func displayNamesWithSpecialsAreQuoted() async throws {
         let info = try #require(try await parsed([message(name: "Doe, John \"JD\"")]).first)
         #expect(info["to_names"] as? [String] == ["Doe, John \"JD\""])

@@ -4,11 +4,24 @@
 Usage: parse_email.py FILE... ; prints one JSON object per file (a JSON list), with the decoded
 subject, from, to, reply-to, message-id, the text and HTML parts, the content types, the parser's
 defects, and the longest line in octets (RFC 5322 allows at most 998 plus CRLF).
+
+`to_names_rfc2047` decodes the To display names with the RFC 2047 decoder of `email.header` as well:
+the `policy.default` parser keeps the white space between adjacent encoded-words in a display name
+(Python 3.11), which RFC 2047 §6.2 says to ignore, so a long non-ASCII name split over several
+encoded-words reads back with extra spaces there and only there.
 """
 import json
 import sys
 from email import policy
+from email.header import decode_header, make_header
 from email.parser import BytesParser
+from email.utils import getaddresses
+
+
+def unfolded(raw: bytes, name: str) -> str:
+    """A header's raw value with its folds removed (RFC 5322 §2.2.3), as the legacy API wants it."""
+    value = BytesParser().parsebytes(raw, headersonly=True).get(name, "")
+    return str(value).replace("\r\n", "").replace("\n", "")
 
 
 def describe(path: str) -> dict:
@@ -27,6 +40,8 @@ def describe(path: str) -> dict:
         "from_name": message["from"].addresses[0].display_name if message["from"] else None,
         "to": str(message["to"]),
         "to_names": [a.display_name for a in message["to"].addresses] if message["to"] else [],
+        "to_names_rfc2047": [str(make_header(decode_header(name)))
+                             for name, _ in getaddresses([unfolded(raw, "to")])],
         "to_addresses": [a.addr_spec for a in message["to"].addresses] if message["to"] else [],
         "reply_to": str(message["reply-to"]) if message["reply-to"] else None,
         "message_id": str(message["message-id"]),
