@@ -288,8 +288,8 @@ import Testing
         let registry = try registry(port: receiver.port, paths: ["endless": "/hook"])
         _ = try await enqueue(registry, partners: ["endless"])
 
-        // When the dispatcher runs one attempt (a failed one retries in 5 s: after this run)
-        let once = options { $0.scale = 1 }
+        // When the dispatcher runs one attempt (a failed one retries in 500 s: long after this run, however loaded)
+        let once = options { $0.scale = 100 }
         let summary = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: once, logger: logger).run()
 
         // Then rekey closed the connection after the 64 KiB cap (plus what socket buffers held), it did not drain
