@@ -43,13 +43,20 @@ extension AppDatabase {
     /// Imports installations in one transaction, sealing each secret before it is written.
     /// An installation already present (same integration and customer) is updated in place.
     public func importInstallations(_ drafts: [InstallationDraft], registry: Registry, keyRing: KeyRing, now: Date = Date()) async throws -> ImportSummary {
+        try await importInstallations(registry: registry, keyRing: keyRing, now: now) { body in try drafts.forEach(body) }
+    }
+
+    /// The same, for installations that `each` hands over one at a time (such as `InstallationImport.forEach`
+    /// reading a file), so that no file is held in memory whole. Anything `each` throws rolls the import back.
+    public func importInstallations(registry: Registry, keyRing: KeyRing, now: Date = Date(),
+                                    each: @escaping @Sendable (_ body: (InstallationDraft) throws -> Void) throws -> Void) async throws -> ImportSummary {
         try await writer.write { db in
             try Self.syncRegistry(db, registry)
             var summary = ImportSummary(created: 0, updated: 0, secretsSealed: 0)
             let at = Self.timestamp(now)
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
-            for draft in drafts {
+            try each { draft in
                 let config = String(decoding: try encoder.encode(draft.config), as: UTF8.self)
                 let existing = try String.fetchOne(db, sql: "SELECT id FROM installation WHERE integration_id = ? AND customer = ?",
                                                    arguments: [draft.integration, draft.customer])
@@ -77,7 +84,7 @@ extension AppDatabase {
                     summary.secretsSealed += 1
                 }
             }
-            try Self.appendAudit(db, action: "installations.imported", subject: "\(drafts.count) installations", detail: [
+            try Self.appendAudit(db, action: "installations.imported", subject: "\(summary.created + summary.updated) installations", detail: [
                 "created": summary.created, "updated": summary.updated, "secrets_sealed": summary.secretsSealed,
                 "key_version": keyRing.activeVersion,
             ], now: now)
