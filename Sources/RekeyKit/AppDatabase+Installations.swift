@@ -41,22 +41,35 @@ extension AppDatabase {
 
     /// Imports installations, all or nothing, without holding the store's write lock for long: the rows are sealed
     /// and staged in temporary tables, `batchSize` at a time, without the lock, then swapped in by one transaction
-    /// of set operations. An installation already present (same integration
-    /// and customer) is updated in place.
+    /// of set operations. An installation already present (same integration and customer) is updated in place.
     public func importInstallations(_ drafts: [InstallationDraft], registry: Registry, keyRing: KeyRing,
                                     batchSize: Int = 1000, now: Date = Date()) async throws -> ImportSummary {
-        let stage = ImportStage()
-        // Staging writes only temporary tables, in deferred transactions: they never take the store's write lock.
-        let staging = { @Sendable (body: @Sendable (Database) throws -> Void) async throws in
-            try await self.writer.writeWithoutTransaction { db in try db.inTransaction(.deferred) { try body(db); return .commit } }
+        try await importInstallations(registry: registry, keyRing: keyRing, batchSize: batchSize, now: now) { body in
+            try drafts.forEach(body)
         }
-        try await staging { db in try stage.create(db) }
+    }
+
+    /// The same, for installations that `each` hands over one at a time (such as `InstallationImport.forEach`
+    /// reading a file), so that no file is held in memory whole. Anything `each` throws leaves the store unchanged.
+    public func importInstallations(registry: Registry, keyRing: KeyRing, batchSize: Int = 1000, now: Date = Date(),
+                                    each: @escaping @Sendable (_ body: (InstallationDraft) throws -> Void) throws -> Void) async throws -> ImportSummary {
+        let stage = ImportStage()
         do {
-            for start in stride(from: 0, to: drafts.count, by: batchSize) {
-                let batch = drafts[start..<min(start + batchSize, drafts.count)]
-                try await staging { db in try stage.add(db, batch, registry: registry, keyRing: keyRing) }
+            // Staging writes only temporary tables, in deferred transactions: it never takes the store's write lock.
+            try await writer.writeWithoutTransaction { db in
+                try stage.create(db)
+                var batch: [InstallationDraft] = []
+                let flush = {
+                    try db.inTransaction(.deferred) { try stage.add(db, batch[...], registry: registry, keyRing: keyRing); return .commit }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                try each { draft in
+                    batch.append(draft)
+                    if batch.count == batchSize { try flush() }
+                }
+                try flush()
             }
-            logger.debug("import staged", metadata: ["rows": "\(drafts.count)"])
+            logger.debug("import staged")
             let clock = ContinuousClock()
             let started = clock.now
             defer { logger.debug("import swapped in", metadata: ["seconds": "\(clock.now - started)"]) }
@@ -64,14 +77,14 @@ extension AppDatabase {
                 try Self.requireSealingKey(db, keyRing)
                 try Self.syncRegistry(db, registry)
                 let summary = try stage.swapIn(db, now: Self.timestamp(now))
-                try Self.appendAudit(db, action: "installations.imported", subject: "\(drafts.count) installations", detail: [
+                try Self.appendAudit(db, action: "installations.imported", subject: "\(summary.created + summary.updated) installations", detail: [
                     "created": summary.created, "updated": summary.updated, "secrets_sealed": summary.secretsSealed,
                     "key_version": keyRing.activeVersion,
                 ], now: now)
                 return summary
             }
         } catch {
-            try? await staging { db in try stage.drop(db) }
+            try? await writer.writeWithoutTransaction { db in try stage.drop(db) }
             throw error
         }
     }

@@ -26,25 +26,85 @@ public enum InstallationImport {
     }
 
     /// Parses and validates the file. Any bad row fails the whole file, with every problem listed.
+    /// Holds every row in memory: `validate(path:registry:)` and `forEach(path:registry:_:)` stream instead.
     public static func read(path: String, registry: Registry) throws(InputError) -> [InstallationDraft] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file")])
-        }
-        let text = try TextPlace.utf8Text(data, file: path, what: "the file")
-        return try parse(text, file: path, format: format(of: path, text: text), registry: registry)
+        var drafts: [InstallationDraft] = []
+        let diagnostics = scan(try lines(of: path), file: path, format: format(of: path), registry: registry) { drafts.append($0) }
+        guard diagnostics.isEmpty else { throw diagnostics.error }
+        return drafts
     }
 
     public static func parse(_ text: String, file: String, format: Format, registry: Registry) throws(InputError) -> [InstallationDraft] {
+        var drafts: [InstallationDraft] = []
+        let diagnostics = scan(LineSource(text: text), file: file, format: format, registry: registry) { drafts.append($0) }
+        guard diagnostics.isEmpty else { throw diagnostics.error }
+        return drafts
+    }
+
+    /// Checks the whole file against the registry, row by row, keeping no row: memory stays flat whatever the
+    /// file's size (only each installation's integration and customer are remembered, to refuse duplicates).
+    /// Any bad row fails the whole file, with every problem listed. Returns how many installations it holds.
+    public static func validate(path: String, registry: Registry) throws(InputError) -> Int {
+        var count = 0
+        let diagnostics = scan(try lines(of: path), file: path, format: format(of: path), registry: registry) { _ in count += 1 }
+        guard diagnostics.isEmpty else { throw diagnostics.error }
+        return count
+    }
+
+    /// Reads a file that `validate` accepted again, handing each installation to `body` as it is read. Should the
+    /// file have changed in between and now hold a problem, this throws it after the rows before it were handed
+    /// over: run it inside the transaction that writes them, so that the whole import rolls back.
+    public static func forEach(path: String, registry: Registry, _ body: (InstallationDraft) throws -> Void) throws {
+        let diagnostics = try scan(try lines(of: path), file: path, format: format(of: path), registry: registry, body)
+        guard diagnostics.isEmpty else { throw diagnostics.error }
+    }
+
+    private static func lines(of path: String) throws(InputError) -> LineSource {
+        do { return try LineSource(path: path) } catch {
+            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file")])
+        }
+    }
+
+    /// The format by the file's name, or else by its first bytes.
+    private static func format(of path: String) -> Format {
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 4096)) ?? nil
+        return format(of: path, text: String(decoding: head ?? Data(), as: UTF8.self))
+    }
+
+    private static func scan(_ lines: LineSource, file: String, format: Format, registry: Registry,
+                             _ emit: (InstallationDraft) throws -> Void) rethrows -> DiagnosticList {
         var validator = RowValidator(file: file, registry: registry)
         switch format {
-        case .csv: validator.readCSV(text)
-        case .jsonl: validator.readJSONLines(text)
+        case .csv: try validator.readCSV(lines, emit)
+        case .jsonl: try validator.readJSONLines(lines, emit)
         }
-        if validator.drafts.isEmpty && validator.diagnostics.isEmpty {
+        if validator.count == 0 && validator.diagnostics.isEmpty {
             validator.error("the file holds no installations", line: 1, column: 1)
         }
-        guard validator.diagnostics.isEmpty else { throw validator.diagnostics.error }
-        return validator.drafts
+        return validator.diagnostics
+    }
+}
+
+/// The lines of an import as bytes, without their line break or a trailing CR, numbered from 1.
+private final class LineSource {
+    private let readLine: () -> [UInt8]?
+    private(set) var number = 0
+
+    init(text: String) {
+        var lines = Array(text.utf8).split(separator: 10, omittingEmptySubsequences: false).makeIterator()
+        readLine = { lines.next().map(Array.init) }
+    }
+
+    init(path: String) throws {
+        let reader = try LineReader(path: path)
+        readLine = { reader.nextBytes() }
+    }
+
+    func next() -> [UInt8]? {
+        guard var line = readLine() else { return nil }
+        number += 1
+        if line.last == 13 { line.removeLast() }
+        return line
     }
 }
 
@@ -69,7 +129,8 @@ private struct RowValidator {
     let file: String
     let registry: Registry
     var diagnostics: DiagnosticList
-    var drafts: [InstallationDraft] = []
+    /// How many valid installations were handed over.
+    var count = 0
     var seen: [String: Int] = [:]
 
     init(file: String, registry: Registry) {
@@ -84,15 +145,52 @@ private struct RowValidator {
 
     // MARK: CSV
 
-    mutating func readCSV(_ text: String) {
-        let records: [CSVReader.Record]
-        do {
-            records = try CSVReader.records(text)
-        } catch {
-            self.error("malformed CSV: \(error.message)", line: error.line, column: error.column)
-            return
+    /// Reports bytes that are not UTF-8 at their line and column; true when the line is UTF-8.
+    mutating func checkUTF8(_ bytes: [UInt8], line: Int) -> Bool {
+        guard String(validating: bytes, as: UTF8.self) == nil else { return true }
+        diagnostics.append(TextPlace.notUTF8("the file", file: file, line: line,
+                                             column: TextPlace.firstInvalidUTF8(in: Data(bytes))?.column ?? 1))
+        return false
+    }
+
+    /// One CSV record's text and its first line, joining lines while a quoted field is open; nil at the end
+    /// (or at bytes that are not UTF-8, which end a CSV file's reading).
+    mutating func nextRecord(_ lines: LineSource) -> (text: String, line: Int)? {
+        var text: String?
+        var start = 0, quotes = 0
+        while let bytes = lines.next() {
+            guard checkUTF8(bytes, line: lines.number) else { return nil }
+            let line = String(decoding: bytes, as: UTF8.self)
+            if let open = text {
+                text = open + "\n" + line
+            } else {
+                guard !bytes.isEmpty else { continue }
+                text = line
+                start = lines.number
+            }
+            quotes += bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\"") ? 1 : 0) }
+            if quotes.isMultiple(of: 2) { break }
         }
-        guard let header = records.first else { return }
+        return text.map { ($0, start) }
+    }
+
+    /// The records of the next CSV record's text, with lines counted from the start of the file.
+    mutating func nextRecords(_ lines: LineSource) -> [CSVReader.Record]? {
+        guard let (text, start) = nextRecord(lines) else { return nil }
+        do {
+            return try CSVReader.records(text).map { record in
+                CSVReader.Record(line: start + record.line - 1, fields: record.fields.map {
+                    CSVReader.Field(value: $0.value, line: start + $0.line - 1, column: $0.column, quoted: $0.quoted)
+                })
+            }
+        } catch {
+            self.error("malformed CSV: \(error.message)", line: start + error.line - 1, column: error.column)
+            return nil
+        }
+    }
+
+    mutating func readCSV(_ lines: LineSource, _ emit: (InstallationDraft) throws -> Void) rethrows {
+        guard let header = nextRecords(lines)?.first else { return }
         let names = header.fields.map { $0.value.trimmingCharacters(in: .whitespaces) }
         for required in ["customer", "integration", "contacts"] where !names.contains(required) {
             error("the header has no '\(required)' column; expected customer, integration, contacts, config.NAME…, secret.NAME…",
@@ -111,56 +209,58 @@ private struct RowValidator {
             }
         }
         guard diagnostics.isEmpty else { return }
-        for record in records.dropFirst() {
-            guard record.fields.count == names.count else {
-                error("expected \(names.count) fields as in the header, found \(record.fields.count)", line: record.line, column: 1)
-                continue
-            }
-            var row = RawRow(line: record.line, contactsPlace: (record.line, 1))
-            for (name, field) in zip(names, record.fields) {
-                let located = Located(value: field.value, line: field.line, column: field.column)
-                switch name {
-                case "customer": row.customer = located
-                case "integration": row.integration = located
-                case "contacts":
-                    row.contactsPlace = (field.line, field.column)
-                    row.contacts = field.value.split(separator: ";").map {
-                        Located(value: $0.trimmingCharacters(in: .whitespaces), line: field.line, column: field.column)
-                    }
-                default:
-                    // Empty cells mean "not set": a CSV mixing integrations has columns that some rows don't use.
-                    guard !field.value.isEmpty else { continue }
-                    if name.hasPrefix("config.") { row.config[String(name.dropFirst(7))] = located }
-                    else { row.secrets[String(name.dropFirst(7))] = located }
+        while let records = nextRecords(lines) {
+            for record in records {
+                guard record.fields.count == names.count else {
+                    error("expected \(names.count) fields as in the header, found \(record.fields.count)", line: record.line, column: 1)
+                    continue
                 }
+                var row = RawRow(line: record.line, contactsPlace: (record.line, 1))
+                for (name, field) in zip(names, record.fields) {
+                    let located = Located(value: field.value, line: field.line, column: field.column)
+                    switch name {
+                    case "customer": row.customer = located
+                    case "integration": row.integration = located
+                    case "contacts":
+                        row.contactsPlace = (field.line, field.column)
+                        row.contacts = field.value.split(separator: ";").map {
+                            Located(value: $0.trimmingCharacters(in: .whitespaces), line: field.line, column: field.column)
+                        }
+                    default:
+                        // Empty cells mean "not set": a CSV mixing integrations has columns that some rows don't use.
+                        guard !field.value.isEmpty else { continue }
+                        if name.hasPrefix("config.") { row.config[String(name.dropFirst(7))] = located }
+                        else { row.secrets[String(name.dropFirst(7))] = located }
+                    }
+                }
+                if let draft = validate(row) { try emit(draft) }
             }
-            validate(row)
         }
     }
 
     // MARK: JSON Lines
 
-    mutating func readJSONLines(_ text: String) {
-        var line = 0
-        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            line += 1
-            var bytes = Array(rawLine)
-            if bytes.last == 13 { bytes.removeLast() }
-            guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else { continue }
+    mutating func readJSONLines(_ lines: LineSource, _ emit: (InstallationDraft) throws -> Void) rethrows {
+        while let bytes = lines.next() {
+            let line = lines.number
+            guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }), checkUTF8(bytes, line: line) else { continue }
+            let members: [JSONLine.Member]
             do {
                 let value = try JSONLine.parse(bytes)
-                guard case .object(let members) = value.kind else {
+                guard case .object(let object) = value.kind else {
                     error("expected a JSON object, found \(value.description)", line: line, column: value.column)
                     continue
                 }
-                readJSONObject(members, line: line)
+                members = object
             } catch {
                 self.error("invalid JSON: \(error.message)", line: line, column: error.column)
+                continue
             }
+            if let draft = readJSONObject(members, line: line) { try emit(draft) }
         }
     }
 
-    private mutating func readJSONObject(_ members: [JSONLine.Member], line: Int) {
+    private mutating func readJSONObject(_ members: [JSONLine.Member], line: Int) -> InstallationDraft? {
         let keys = ["customer", "integration", "contacts", "config", "secrets"]
         var fields: [String: JSONLine] = [:]
         for member in members {
@@ -199,12 +299,13 @@ private struct RowValidator {
                 if key == "config" { row.config[member.key] = place } else { row.secrets[member.key] = place }
             }
         }
-        validate(row)
+        return validate(row)
     }
 
     // MARK: Rules shared by both formats
 
-    mutating func validate(_ row: RawRow) {
+    /// The row as an installation, or nil after recording each of its problems.
+    mutating func validate(_ row: RawRow) -> InstallationDraft? {
         let before = diagnostics.total
         let customer = row.customer?.value.trimmingCharacters(in: .whitespaces) ?? ""
         if customer.isEmpty {
@@ -219,13 +320,13 @@ private struct RowValidator {
         }
         guard let integrationField = row.integration, !integrationField.value.isEmpty else {
             error("missing integration", line: row.line, column: 1)
-            return
+            return nil
         }
         guard let integration = registry.integration(integrationField.value) else {
             // Not quoted: when a header does not match its data, this column may hold a secret.
             let known = registry.integrations.map(\.id).joined(separator: ", ")
             error("unknown integration; the registry has: \(known)", line: integrationField.line, column: integrationField.column)
-            return
+            return nil
         }
         if row.contacts.isEmpty {
             error("customer '\(customer)' has no contact email", line: row.contactsPlace.line, column: row.contactsPlace.column)
@@ -253,11 +354,12 @@ private struct RowValidator {
             error("customer '\(customer)' already has a \(integration.id) installation at line \(first)", line: row.line, column: 1)
         }
         seen[key] = seen[key] ?? row.line
-        guard diagnostics.total == before else { return }
+        guard diagnostics.total == before else { return nil }
         var contacts: [String] = []
         for contact in row.contacts.map(\.value) where !contacts.contains(contact) { contacts.append(contact) }
-        drafts.append(InstallationDraft(
+        count += 1
+        return InstallationDraft(
             line: row.line, customer: customer, integration: integration.id, contacts: contacts,
-            config: row.config.mapValues(\.value), secrets: row.secrets.mapValues { Secret($0.value) }))
+            config: row.config.mapValues(\.value), secrets: row.secrets.mapValues { Secret($0.value) })
     }
 }

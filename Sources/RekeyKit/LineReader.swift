@@ -15,21 +15,25 @@ final class LineReader {
     deinit { try? handle.close() }
 
     func next() -> String? {
+        guard var line = nextBytes() else { return nil }
+        if line.last == 13 { line.removeLast() }
+        return String(decoding: line, as: UTF8.self)
+    }
+
+    /// The next line's bytes as they are in the file (a trailing `\r` included), or nil at the end.
+    func nextBytes() -> [UInt8]? {
         while true {
             if let newline = buffer.firstIndex(of: 10) {
-                var line = buffer[buffer.startIndex..<newline]
+                let line = [UInt8](buffer[buffer.startIndex..<newline])
                 buffer = buffer[buffer.index(after: newline)...]
-                if line.last == 13 { line = line.dropLast() }
                 lineNumber += 1
-                return String(decoding: line, as: UTF8.self)
+                return line
             }
             if atEnd {
                 guard !buffer.isEmpty else { return nil }
                 defer { buffer = Data() }
                 lineNumber += 1
-                var line = buffer
-                if line.last == 13 { line = line.dropLast() }
-                return String(decoding: line, as: UTF8.self)
+                return [UInt8](buffer)
             }
             let chunk = (try? handle.read(upToCount: 1 << 16)) ?? nil
             if let chunk, !chunk.isEmpty {

@@ -24,7 +24,10 @@ enum TextPlace {
     static func utf8Text(_ data: Data, file: String, what: String) throws(InputError) -> String {
         if let text = String(data: data, encoding: .utf8) { return text }
         let place = firstInvalidUTF8(in: data) ?? (1, 1)
-        throw InputError([Diagnostic(file: file, line: place.line, column: place.column,
-                                     message: "\(what) is not UTF-8 text: the bytes here are not UTF-8; save it as UTF-8")])
+        throw InputError([notUTF8(what, file: file, line: place.line, column: place.column)])
+    }
+
+    static func notUTF8(_ what: String, file: String, line: Int, column: Int) -> Diagnostic {
+        Diagnostic(file: file, line: line, column: column, message: "\(what) is not UTF-8 text: the bytes here are not UTF-8; save it as UTF-8")
     }
 }

@@ -19,10 +19,15 @@ struct InstallationsImport: AsyncParsableCommand {
         let registry = try options.loadRegistry()
         let ring = try options.loadKeyRing()
         let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
-        let drafts = try InstallationImport.read(path: file, registry: registry)
-        let summary = try await store.importInstallations(drafts, registry: registry, keyRing: ring)
+        // Two passes over the file, neither holding it: check every row first (nothing is written if any is bad),
+        // then read it again, sealing and staging each row's secrets as it goes in.
+        let file = self.file
+        let count = try InstallationImport.validate(path: file, registry: registry)
+        let summary = try await store.importInstallations(registry: registry, keyRing: ring) { body in
+            try InstallationImport.forEach(path: file, registry: registry, body)
+        }
         if json { return try Console.json(summary) }
-        Console.out("imported \(drafts.count) installations (\(summary.created) new, \(summary.updated) updated); "
+        Console.out("imported \(count) installations (\(summary.created) new, \(summary.updated) updated); "
             + "\(summary.secretsSealed) secrets sealed with key version \(ring.activeVersion)")
         Console.error("note: \(file) holds plaintext secrets; delete it securely now that they are sealed")
     }
