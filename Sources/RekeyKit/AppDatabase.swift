@@ -21,7 +21,7 @@ public final class AppDatabase: Sendable {
         if fd >= 0 { close(fd) }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .callback(Self.waitWhileBusy(logger: logger))
         configuration.prepareDatabase { db in
             // Deleted content is overwritten with zeros, so a purged password leaves no bytes behind.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -29,6 +29,24 @@ public final class AppDatabase: Sendable {
         self.writer = try DatabasePool(path: path, configuration: configuration)
         self.logger = logger
         try Self.migrator.migrate(writer)
+    }
+
+    /// How long a command waits for the store while another process writes to it (a large import holds its
+    /// transaction for as long as it takes to seal and write every row), polling every 20 ms.
+    static let busyWait: (limit: Duration, notice: Duration, poll: Duration) = (.seconds(600), .seconds(5), .milliseconds(20))
+
+    /// SQLite's busy handler: wait and retry instead of failing with "database is locked", saying so once the wait
+    /// is long enough to notice, and giving up only after `busyWait.limit`.
+    static func waitWhileBusy(logger: Logger) -> Database.BusyCallback {
+        { tries in
+            let waited = busyWait.poll * tries
+            if waited == busyWait.notice {
+                logger.warning("the store is busy: another rekey command is writing to it (an import?); waiting up to \(busyWait.limit)")
+            }
+            guard waited < busyWait.limit else { return false }
+            usleep(UInt32(busyWait.poll / .microseconds(1)))
+            return true
+        }
     }
 
     /// The oldest SQLite the migrations run on (v5 uses `ALTER TABLE … DROP COLUMN`).

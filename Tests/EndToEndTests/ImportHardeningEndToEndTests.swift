@@ -224,4 +224,33 @@ import Testing
         // the process itself is about 35 MB; the file's rows are never all held (before streaming: about 12 × the file)
         #expect(kilobytes * 1024 < size + 48 << 20, "max RSS \(kilobytes) KB for a \(size)-byte file")
     }
+
+    @Test func aSendBesideALongWriteWaitsForTheStoreInsteadOfDying() async throws {
+        // Given a drafted campaign
+        let rekey = try await initialized()
+        try rekey.dir.write("audience.csv", (["email,name,customer,integration_name,incident_date,exposed_fields"]
+            + (0..<5).map { "r\($0)@acme.example,R\($0),Acme,Jira Server,2026-11-28,password" }).joined(separator: "\n"))
+        #expect(try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv").status == 0)
+
+        // When another process holds the store's write lock for longer than SQLite's usual wait (as a large import does)
+        let marker = rekey.dir.file("locked")
+        let holder = try launchProcess("/usr/bin/env", ["python3", "-c", """
+            import pathlib, sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            db.execute("BEGIN IMMEDIATE")
+            pathlib.Path(sys.argv[2]).write_text("locked")
+            time.sleep(12)
+            db.execute("COMMIT")
+            """, rekey.dir.file("rekey.sqlite"), marker])
+        while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(50)) }
+        let send = try await rekey("campaign", "send", "1", environment: ["REKEY_LOG_LEVEL": "warning"])
+        #expect(holder.waitForExit() == 0)
+
+        // Then the send waited, said so, and delivered everything
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(send.stderr.contains("the store is busy"), "\(send.stderr)")
+        #expect(!send.stderr.contains("database is locked"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: rekey.dir.file("outbox/campaign-1"))
+        #expect(files.count == 5)
+    }
 }
