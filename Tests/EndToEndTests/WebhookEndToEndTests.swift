@@ -101,6 +101,52 @@ import Testing
         #expect(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || status.stdout.contains("[]"))
     }
 
+    @Test func addressesHiddenInsideOtherFormsAndSpecialPurposeBlocksAreRefused() async throws {
+        // Given endpoints whose addresses hide internal ones (NAT64, 6to4, IPv4-compatible), sit in special-purpose
+        // blocks, or carry a zone that does not parse as an address
+        let rekey = try Rekey()
+        let endpoints = [("nat64", "https://[64:ff9b::a9fe:a9fe]/hook", "a NAT64 address embedding 169.254.169.254"),
+                         ("sixtofour", "https://[2002:a9fe:a9fe::]/hook", "a 6to4 address embedding 169.254.169.254"),
+                         ("compat", "https://[::127.0.0.1]/hook", "an IPv4-compatible address embedding 127.0.0.1"),
+                         ("bench", "https://198.18.0.1/hook", "a benchmarking address"),
+                         ("ietf", "https://192.0.0.8/hook", "an IETF protocol assignment address"),
+                         ("scoped", "https://[fe80::1%25eth0]/hook", "a link-local address")]
+        try writeRegistry(rekey, endpoints: endpoints.map { ($0.0, $0.1) })
+        try await rekey("init")
+
+        // When a webhook is sent
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+
+        // Then each one is refused by name and reason, and nothing is queued
+        #expect(send.status == 2)
+        for (id, _, reason) in endpoints {
+            let line = send.stderr.split(separator: "\n").first { $0.contains("partner '\(id)'") }
+            #expect(line?.contains(reason) == true && line?.contains("refusing to send there (SSRF guard)") == true, "\(id): \(send.stderr)")
+        }
+        let status = try await rekey("webhooks", "status", "--json")
+        #expect(!status.stdout.contains("partner"))
+    }
+
+    @Test func anEndlessResponseBodyIsCutAtTheCapThroughTheBinary() async throws {
+        // Given a receiver that answers 200 with a 4 GiB Content-Length and streams until the client hangs up
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "huge_body_server.py", arguments: ["--log", logs.file("log")])
+        try writeRegistry(rekey, endpoints: [("endless", "\(receiver.baseURL)/hook")])
+        try await rekey("init")
+
+        // When a webhook is sent to it
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", "--json",
+                                   environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+
+        // Then the delivery counts (its status was 200) and rekey hung up after the cap instead of draining the body
+        #expect(send.status == 0, "\(send.stderr)")
+        let seen = try requests(logs.file("log"))
+        #expect(seen.count == 1)
+        #expect(seen.first?["closed_by_client"] as? Bool == true)
+        #expect((seen.first?["bytes_sent"] as? Int ?? .max) < 64 << 20, "\(seen)")
+    }
+
     @Test func aProxyFromTheEnvironmentIsNotUsedForTheCheckedAddress() async throws {
         // Given a proxy in the environment that would take the connection (and resolve the host again)
         let rekey = try Rekey()
