@@ -40,6 +40,8 @@ public struct CampaignStatus: Sendable, Codable {
     /// Messages accepted per second between the first and the last acceptance.
     public var rate: Double?
     public var nextRetryAt: String?
+    /// How many recipients did not get their message (failed, unknown or deferred): `failures` may list fewer.
+    public var undelivered: Int
     public var failures: [Failure]
 }
 
@@ -165,11 +167,11 @@ extension AppDatabase {
     }
 
     /// `campaign retry`: re-queues deferred, failed and unknown recipients; the campaign becomes ready to send.
+    /// With nothing to re-queue, the campaign is left as it is (a finished one stays finished).
     public func retryCampaign(_ id: Int64, states: Set<DeliveryState> = [.deferred, .failed, .unknown]) async throws -> Int {
         try await write { db in
             guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
-            if campaign.state == .finished { try Self.move(db, campaign: id, to: .paused) }
-            else if campaign.state == .cancelled || campaign.state == .draft {
+            if campaign.state == .cancelled || campaign.state == .draft {
                 throw CampaignStateError(campaign: id, from: campaign.state, to: .paused)
             }
             let list = states.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
@@ -177,13 +179,16 @@ extension AppDatabase {
                 UPDATE recipient SET state = 'queued', next_attempt_at = NULL WHERE campaign_id = ? AND state IN (\(list))
                 """, arguments: [id])
             let count = db.changesCount
+            guard count > 0 else { return 0 }
+            if campaign.state == .finished { try Self.move(db, campaign: id, to: .paused) }
             try Self.appendAudit(db, action: "campaign.retry", subject: "campaign \(id)", detail: ["requeued": count])
             return count
         }
     }
 
-    /// Counts per state, the acceptance rate, and the recipients that did not get their message, with reasons.
-    public func campaignStatus(_ id: Int64, failureLimit: Int = 50) async throws -> CampaignStatus {
+    /// Counts per state, the acceptance rate, and the recipients that did not get their message, with reasons: every
+    /// one, or the first `failureLimit`.
+    public func campaignStatus(_ id: Int64, failureLimit: Int? = nil) async throws -> CampaignStatus {
         try await writer.read { db in
             guard let campaign = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
             var counts = Dictionary(uniqueKeysWithValues: DeliveryState.allCases.map { ($0.rawValue, 0) })
@@ -202,12 +207,13 @@ extension AppDatabase {
             let failures = try Row.fetchAll(db, sql: """
                 SELECT email, state, attempts, last_code, last_enhanced, last_text FROM recipient
                 WHERE campaign_id = ? AND state IN ('failed', 'unknown', 'deferred') ORDER BY id LIMIT ?
-                """, arguments: [id, failureLimit]).map {
+                """, arguments: [id, failureLimit ?? -1]).map {
                 CampaignStatus.Failure(email: $0["email"], state: $0["state"], attempts: $0["attempts"], code: $0["last_code"],
                                        enhanced: $0["last_enhanced"], reason: $0["last_text"])
             }
             return CampaignStatus(campaign: campaign, counts: counts, total: campaign.recipients, rate: rate,
-                                  nextRetryAt: next.map { Self.timestamp(Date(timeIntervalSince1970: $0)) }, failures: failures)
+                                  nextRetryAt: next.map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
+                                  undelivered: ["failed", "unknown", "deferred"].reduce(0) { $0 + (counts[$1] ?? 0) }, failures: failures)
         }
     }
 }

@@ -48,7 +48,7 @@ func runSend(options: GlobalOptions, delivery: DeliveryOptions, id: Int64, json:
         if let next = summary.nextRetryAt { Console.out("deferred recipients retry from \(next): run `rekey campaign send \(id)` again or `rekey worker`") }
         if summary.failed + summary.unknown > 0 { Console.out("see `rekey campaign status \(id)` for reasons; `rekey campaign retry \(id)` re-queues them") }
     }
-    let status = try await store.campaignStatus(id)
+    let status = try await store.campaignStatus(id, failureLimit: 0)
     let unfinished = ["failed", "unknown", "deferred", "queued"].reduce(0) { $0 + (status.counts[$1] ?? 0) }
     if unfinished > 0 { throw ExitCode(1) }
 }

@@ -132,6 +132,45 @@ import Testing
         print("crash test: in flight at the three kills \(inFlightAtKills), duplicates received \(duplicates)")
     }
 
+    @Test func statusCountsAndListsEveryUndeliveredRecipientAndRetryWithNothingToDoLeavesTheCampaignFinished() async throws {
+        // Given a campaign of 70 recipients, 60 of whom the server refuses with 550
+        let rekey = try Rekey()
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", mail.path, "--count-only", "--fault-spec", #"{"bounce*@*": {"rcpt": 550, "text": "No such user", "enhanced": "5.1.1"}}"#,
+        ])
+        try await rekey("init")
+        let lines = ["email,name,customer,integration_name,incident_date,exposed_fields"]
+            + (0..<70).map { "\($0 < 60 ? "bounce" : "ok")\($0)@c.example,R \($0),C,Jira Server,2026-11-28,password" }
+        try rekey.dir.write("audience.csv", lines.joined(separator: "\n") + "\n")
+        #expect(try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "audience.csv").status == 0)
+        #expect(try await rekey("campaign", "send", "1", "--smtp", "smtp://127.0.0.1:\(server.port)").status == 1)
+
+        // When the status is asked for, as JSON and as text
+        let json = try await rekey("campaign", "status", "1", "--json")
+        let text = try await rekey("campaign", "status", "1")
+        let all = try await rekey("campaign", "status", "1", "--limit", "0")
+
+        // Then JSON counts and lists all 60; text lists 50 and says how many more, and --limit 0 lists all
+        #expect(try json.json()["undelivered"] as? Int == 60)
+        let failures = try #require(try json.json()["failures"] as? [[String: Any]])
+        #expect(Set(failures.compactMap { $0["email"] as? String }) == Set((0..<60).map { "bounce\($0)@c.example" }))
+        #expect(text.stdout.split(separator: "\n").filter { $0.hasPrefix("bounce") }.count == 50)
+        #expect(text.stdout.contains("… and 10 more undelivered (60 in all)"), "\(text.stdout)")
+        #expect(all.stdout.split(separator: "\n").filter { $0.hasPrefix("bounce") }.count == 60)
+
+        // And a campaign that reached everyone stays finished when a retry finds nothing to re-queue
+        try rekey.dir.write("ok.csv", (["email,name,customer,integration_name,incident_date,exposed_fields"]
+            + (0..<3).map { "fine\($0)@c.example,R,C,Jira Server,2026-11-28,password" }).joined(separator: "\n") + "\n")
+        #expect(try await rekey("campaign", "draft", "--template", "credential-exposure", "--audience", "ok.csv").status == 0)
+        #expect(try await rekey("campaign", "send", "2", "--smtp", "smtp://127.0.0.1:\(server.port)").status == 0)
+        let retry = try await rekey("campaign", "retry", "2", "--json")
+        #expect(retry.status == 0, "\(retry.stderr)")
+        #expect(try retry.json()["requeued"] as? Int == 0)
+        let after = try await rekey("campaign", "status", "2", "--json")
+        #expect((try after.json()["campaign"] as? [String: Any])?["state"] as? String == "finished")
+    }
+
     @Test func aBadAudienceExitsTwoNamesThePlaceAndSendsNothing() async throws {
         let rekey = try Rekey()
         try await rekey("init")
