@@ -75,10 +75,10 @@ struct ImportStage: Sendable {
             DELETE FROM installation_contact WHERE installation_id IN (\(existing));
             DELETE FROM installation_secret WHERE installation_id IN (\(existing));
             INSERT INTO installation (id, integration_id, customer, config, imported_at, updated_at)
-                SELECT id, integration_id, customer, config, ?, ? FROM \(installations) WHERE NOT existing ORDER BY seq;
-            INSERT INTO installation_contact (installation_id, email) SELECT installation_id, email FROM \(contacts);
+                SELECT id, integration_id, customer, config, ?, ? FROM \(installations) WHERE NOT existing ORDER BY id;
+            INSERT INTO installation_contact (installation_id, email) SELECT installation_id, email FROM \(contacts) ORDER BY installation_id, email;
             INSERT INTO installation_secret (installation_id, field, kind, key_version, sealed)
-                SELECT installation_id, field, kind, key_version, sealed FROM \(secrets);
+                SELECT installation_id, field, kind, key_version, sealed FROM \(secrets) ORDER BY installation_id, field;
             """, arguments: [at, at, at])
         let summary = ImportSummary(
             created: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(installations) WHERE NOT existing") ?? 0,
