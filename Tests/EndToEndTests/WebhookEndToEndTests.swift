@@ -1,6 +1,9 @@
 import Foundation
 import RekeyTestSupport
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built binary sends signed webhooks to the real Standard Webhooks receiver on 127.0.0.1.
 @Suite(.serialized) struct WebhookEndToEndTests {
@@ -125,6 +128,38 @@ import Testing
         }
         let status = try await rekey("webhooks", "status", "--json")
         #expect(!status.stdout.contains("partner"))
+    }
+
+    /// Whether this machine can listen on ::1 (some containers run without IPv6).
+    static let hasIPv6Loopback: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
+        }
+    }()
+
+    @Test(.enabled(if: hasIPv6Loopback, "needs ::1")) func anIPv6LoopbackEndpointIsDeliveredAndVerifies() async throws {
+        // Given a receiver listening on ::1 only
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py",
+                                                  arguments: ["--host", "::1", "--secret", Self.secret, "--log", logs.file("log")])
+        try writeRegistry(rekey, endpoints: [("six", "http://[::1]:\(receiver.port)/ok")])
+        try await rekey("init")
+
+        // When a webhook is sent to it
+        let send = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-insecure-loopback", "--json",
+                                   environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+
+        // Then it arrives once and its signature verifies at the receiver
+        #expect(send.status == 0, "\(send.stderr)")
+        let seen = try requests(logs.file("log"))
+        #expect(seen.count == 1 && seen.first?["verified"] as? Bool == true, "\(seen)")
     }
 
     @Test func anEndlessResponseBodyIsCutAtTheCapThroughTheBinary() async throws {

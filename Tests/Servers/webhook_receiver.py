@@ -64,6 +64,7 @@ import base64
 import binascii
 import json
 import signal
+import socket
 import sys
 import threading
 import time
@@ -320,7 +321,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # most signals and posix_spawn keeps the mask): undo that so the test can stop this server.
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     parser = argparse.ArgumentParser(description="Standard Webhooks test receiver for rekey (see module docstring).")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 by default; ::1 listens on IPv6 loopback")
     parser.add_argument("--port", type=int, default=0, help="0 = ephemeral; the port is printed as JSON")
     parser.add_argument("--secret", action="append", default=[], metavar="whsec_...", help="repeatable")
     parser.add_argument("--log", type=Path, metavar="FILE", help="append one JSON line per request")
@@ -335,6 +336,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("webhook_receiver: no --secret given; every request will get 401", file=sys.stderr)
 
     state = ReceiverState(secrets, args.log, args.verbose)
+    if ":" in args.host:  # an IPv6 address such as ::1
+        ReceiverServer.address_family = socket.AF_INET6
     server = ReceiverServer((args.host, args.port), state)
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
