@@ -82,12 +82,26 @@ extension AppDatabase {
         try await write { try Self.move($0, campaign: id, to: next) }
     }
 
-    /// Starts (or resumes) sending. Recipients left `sending` by a run that died mid-transfer are re-queued,
-    /// and their number returned: at most that many messages may reach their recipient twice.
-    func beginSending(_ id: Int64, now: Date = Date()) async throws -> (Campaign, interrupted: Int) {
+    /// Starts (or resumes) sending, taking the campaign's lease for `lease`'s owner: refused while another live run
+    /// holds it, and, with `sameDestination` (a worker taking over), when the last run sent elsewhere than
+    /// `destination`. Recipients left `sending` by a run that died mid-transfer are re-queued, and their number
+    /// returned: at most that many messages may reach their recipient twice.
+    func beginSending(_ id: Int64, destination: String, lease: RunLease, sameDestination: Bool = false,
+                      now: Date = Date()) async throws -> (Campaign, interrupted: Int) {
         try await write { db in
             guard let current = try Self.fetchCampaign(db, id) else { throw CampaignNotFound(id: id) }
-            let campaign = current.state == .sending ? current : try Self.move(db, campaign: id, to: .sending, now: now)
+            let held = try Row.fetchOne(db, sql: "SELECT lease_owner, lease_until FROM campaign WHERE id = ?", arguments: [id])
+            if let owner: String = held?["lease_owner"], owner != lease.owner, let until: Double = held?["lease_until"],
+               until > now.timeIntervalSince1970, !RunLease.isDead(owner) {
+                throw CampaignLeased(campaign: id, owner: owner, until: Date(timeIntervalSince1970: until))
+            }
+            if sameDestination, let recorded = current.destination, recorded != destination {
+                throw CampaignDestinationMismatch(campaign: id, recorded: recorded, available: destination)
+            }
+            try db.execute(sql: "UPDATE campaign SET lease_owner = ?, lease_until = ?, destination = ? WHERE id = ?",
+                           arguments: [lease.owner, now.timeIntervalSince1970 + lease.duration, destination, id])
+            var campaign = current.state == .sending ? current : try Self.move(db, campaign: id, to: .sending, now: now)
+            campaign.destination = destination
             try db.execute(sql: """
                 UPDATE recipient SET state = 'queued', last_text = 'interrupted: rekey stopped during this attempt; sending again',
                     updated_at = ? WHERE campaign_id = ? AND state = 'sending'
@@ -147,6 +161,23 @@ extension AppDatabase {
     }
 
     /// The earliest next attempt among deferred recipients, as seconds since 1970.
+    /// Extends the run's lease (its heartbeat). False when the lease is no longer this run's.
+    func renewLease(_ id: Int64, _ lease: RunLease, now: Date = Date()) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE campaign SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+                           arguments: [now.timeIntervalSince1970 + lease.duration, id, lease.owner])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Gives the campaign up: another process may send it at once.
+    func releaseLease(_ id: Int64, _ lease: RunLease) async throws {
+        try await write { db in
+            try db.execute(sql: "UPDATE campaign SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                           arguments: [id, lease.owner])
+        }
+    }
+
     func nextRetry(_ id: Int64) async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM recipient WHERE campaign_id = ? AND state = 'deferred'", arguments: [id])
@@ -219,22 +250,27 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Campaigns still sending whose deferred recipients are due (or that a dead run left mid-way).
+    /// Campaigns still sending whose deferred recipients are due (or that a dead run left mid-way), and that no
+    /// live run holds.
     public func campaignsWithDueRetries(now: Date = Date()) async throws -> [Int64] {
         try await writer.read { db in
-            try Int64.fetchAll(db, sql: """
-                SELECT DISTINCT c.id FROM campaign c JOIN recipient r ON r.campaign_id = c.id
+            try Row.fetchAll(db, sql: """
+                SELECT DISTINCT c.id, c.lease_owner, c.lease_until FROM campaign c JOIN recipient r ON r.campaign_id = c.id
                 WHERE c.state = 'sending' AND (r.state = 'queued' OR (r.state = 'deferred' AND r.next_attempt_at <= ?))
                 ORDER BY c.id
-                """, arguments: [now.timeIntervalSince1970])
+                """, arguments: [now.timeIntervalSince1970]).filter { row in
+                guard let owner: String = row["lease_owner"], let until: Double = row["lease_until"] else { return true }
+                return until <= now.timeIntervalSince1970 || RunLease.isDead(owner)
+            }.map { $0["id"] }
         }
     }
 
-    /// The earliest deferred retry of any campaign still sending, as seconds since 1970.
+    /// The earliest deferred retry of any campaign still sending, as seconds since 1970 (not before a live run's
+    /// lease ends: that run sends its own retries).
     public func nextCampaignRetry() async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(db, sql: """
-                SELECT min(r.next_attempt_at) FROM recipient r JOIN campaign c ON c.id = r.campaign_id
+                SELECT min(max(r.next_attempt_at, coalesce(c.lease_until, 0))) FROM recipient r JOIN campaign c ON c.id = r.campaign_id
                 WHERE c.state = 'sending' AND r.state = 'deferred'
                 """)
         }

@@ -295,6 +295,13 @@ public final class AppDatabase: Sendable {
                 }
             }
         }
+        migrator.registerMigration("v7 campaign runs hold a lease and record where they send") { db in
+            try db.execute(sql: """
+                ALTER TABLE campaign ADD COLUMN destination TEXT;
+                ALTER TABLE campaign ADD COLUMN lease_owner TEXT;
+                ALTER TABLE campaign ADD COLUMN lease_until REAL CHECK (lease_until IS NULL OR lease_owner IS NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -12,9 +12,11 @@ public struct Campaign: Sendable, Codable, FetchableRecord {
     public var updatedAt: String
     public var startedAt: String?
     public var finishedAt: String?
+    /// Where the latest run sent (an SMTP URL without credentials, or the outbox); never a secret.
+    public var destination: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, template, audience, state, recipients
+        case id, name, template, audience, state, recipients, destination
         case createdAt = "created_at", updatedAt = "updated_at", startedAt = "started_at", finishedAt = "finished_at"
     }
 }

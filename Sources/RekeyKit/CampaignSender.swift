@@ -17,6 +17,10 @@ public struct SendOptions: Sendable {
     /// Results are committed in batches of this many, or after `flushInterval` seconds.
     public var flushBatch = 256
     public var flushInterval = 0.05
+    /// How long the run's claim on the campaign holds without a heartbeat (renewed every third of it).
+    public var leaseDuration = 30.0
+    /// Take the campaign only if its last run sent through the same destination (a worker taking over).
+    public var sameDestinationOnly = false
 
     public init() {}
 }
@@ -70,7 +74,32 @@ public struct CampaignSender: Sendable {
     }
 
     public func send(campaign id: Int64, progress: @Sendable (SendProgress) -> Void = { _ in }) async throws -> SendSummary {
-        let (campaign, interrupted) = try await store.beginSending(id)
+        let lease = RunLease(duration: options.leaseDuration)
+        let (campaign, interrupted) = try await store.beginSending(id, destination: transport.destination, lease: lease,
+                                                                    sameDestination: options.sameDestinationOnly)
+        let heartbeat = Task { [store, logger] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(lease.duration / 3))
+                if try await !store.renewLease(id, lease) {
+                    logger.error("lost the campaign's lease to another process", metadata: ["campaign": "\(id)"])
+                }
+            }
+        }
+        defer { heartbeat.cancel() }
+        do {
+            let summary = try await run(campaign, interrupted: interrupted, progress: progress)
+            try await store.releaseLease(id, lease)
+            return summary
+        } catch {
+            heartbeat.cancel()
+            try? await store.releaseLease(id, lease)
+            throw error
+        }
+    }
+
+    /// The send itself, once the run holds the campaign.
+    private func run(_ campaign: Campaign, interrupted: Int, progress: @Sendable (SendProgress) -> Void) async throws -> SendSummary {
+        let id = campaign.id
         if interrupted > 0 {
             logger.notice("re-sending recipients interrupted mid-attempt by an earlier run", metadata: ["campaign": "\(id)", "count": "\(interrupted)"])
         }

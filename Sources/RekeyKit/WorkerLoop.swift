@@ -54,8 +54,15 @@ public final class WorkerLoop: Sendable {
             let template = try EmailTemplate.load(named: campaign.template, from: templates)
             var options = SendOptions()
             options.waitForRetries = 0
-            campaigns.append(try await CampaignSender(store: store, template: template, transport: try mailTransport(), options: options,
-                                                      logger: logger).send(campaign: id))
+            options.sameDestinationOnly = true  // never moves a campaign sent by SMTP to the outbox, or elsewhere
+            do {
+                campaigns.append(try await CampaignSender(store: store, template: template, transport: try mailTransport(), options: options,
+                                                          logger: logger).send(campaign: id))
+            } catch let refused as CampaignDestinationMismatch {
+                logger.notice("\(refused.description)")
+            } catch let leased as CampaignLeased {
+                logger.debug("\(leased.description)")  // it started between the query and the claim
+            }
         }
         let refresh = try await refresher?() ?? (refreshed: 0, failed: 0)
         return WorkerPass(webhooks: webhooks, campaigns: campaigns, tokensRefreshed: refresh.refreshed, refreshFailures: refresh.failed)

@@ -49,6 +49,6 @@ func runSend(options: GlobalOptions, delivery: DeliveryOptions, id: Int64, json:
         if summary.failed + summary.unknown > 0 { Console.out("see `rekey campaign status \(id)` for reasons; `rekey campaign retry \(id)` re-queues them") }
     }
     let status = try await store.campaignStatus(id, failureLimit: 0)
-    let unfinished = ["failed", "unknown", "deferred", "queued"].reduce(0) { $0 + (status.counts[$1] ?? 0) }
+    let unfinished = ["failed", "unknown", "deferred", "queued", "sending"].reduce(0) { $0 + (status.counts[$1] ?? 0) }
     if unfinished > 0 { throw ExitCode(1) }
 }

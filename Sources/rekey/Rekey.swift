@@ -45,7 +45,7 @@ struct Rekey: AsyncParsableCommand {
     /// rekey's errors describe themselves; bad input and refused states exit 2, a value that fails to open exits 1.
     static func exitCode(presenting error: Error) -> Int32? {
         switch error {
-        case is KeyRingError, is StoreMissing, is CampaignNotFound, is CampaignStateError, is SMTPConfigurationError,
+        case is KeyRingError, is StoreMissing, is CampaignNotFound, is CampaignStateError, is SMTPConfigurationError, is CampaignLeased,
              is WebhookTargetError:
             2
         case is SealError, is SealingKeyRefused, is ImportConflict, is SQLiteTooOld, is PrivateFileError:
