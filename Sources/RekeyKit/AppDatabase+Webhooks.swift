@@ -53,6 +53,8 @@ struct WebhookAttemptRecord: Sendable {
     var nextAttemptAt: Double?
     /// The endpoint must be disabled (410 Gone, or failing for too long), with this reason.
     var disableEndpoint: String?
+    /// False when the message was never sent (its endpoint was disabled meanwhile): it goes back to pending.
+    var attempted = true
 }
 
 /// One message created by `webhooks send`.
@@ -297,8 +299,15 @@ extension AppDatabase {
             let failure = try db.cachedStatement(sql: """
                 UPDATE webhook_endpoint SET failing_since = ? WHERE partner_id = ? AND failing_since IS NULL
                 """)
+            let release = try db.cachedStatement(sql: """
+                UPDATE webhook_message SET state = 'pending', attempts = attempts - 1, next_attempt_at = ? WHERE rowid = ? AND id = ?
+                """)
             var healthy: Set<String> = []  // partners known not failing after the records so far
             for r in records {
+                guard r.attempted else {
+                    try release.execute(arguments: [r.attemptedAt.timeIntervalSince1970, r.messageRowID, r.messageID])
+                    continue
+                }
                 let at = Self.timestamp(r.attemptedAt)
                 try insert.execute(arguments: [r.messageID, at, r.status, r.latencyMs, r.excerpt, r.error])
                 let state = r.delivered ? "delivered" : r.nextAttemptAt == nil ? "failed" : "pending"
@@ -410,7 +419,9 @@ extension AppDatabase {
                     failingSince: (row[4] as Double?).map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
                     lastSuccessAt: lastSuccess[partner], signingSecrets: secrets[partner] ?? 0,
                     pending: (count["pending"] ?? 0) + (count["delivering"] ?? 0), delivered: count["delivered"] ?? 0,
-                    failed: count["failed"] ?? 0, nextAttemptAt: next[partner].map { Self.timestamp(Date(timeIntervalSince1970: $0)) },
+                    failed: count["failed"] ?? 0,
+                    // A disabled endpoint's messages wait for `webhooks enable`, not for a time.
+                    nextAttemptAt: row[2] == "active" ? next[partner].map { Self.timestamp(Date(timeIntervalSince1970: $0)) } : nil,
                     lastAttempt: lastAttempt[partner])
             }
         }

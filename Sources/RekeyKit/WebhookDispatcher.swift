@@ -205,6 +205,8 @@ private final class DeliveryContext: @unchecked Sendable {
     private var sealed: [String: [SealedSigningSecret]] = [:]
     private var opened: [SealedSigningSecret: StandardWebhooks.SigningSecret] = [:]
     private var nextSlot: [String: Double] = [:]
+    /// Partners whose endpoint this run saw disabled (410 Gone, failing too long): nothing more is sent to them.
+    private var stopped: Set<String> = []
 
     init(dispatcher: WebhookDispatcher) { self.dispatcher = dispatcher }
 
@@ -264,14 +266,28 @@ private final class DeliveryContext: @unchecked Sendable {
             if wait > 0 {
                 Task {
                     try? await Task.sleep(for: .seconds(wait))
-                    self.send(message, to: target, secrets: secrets, completions: completions)
+                    self.sendUnlessStopped(message, to: target, secrets: secrets, completions: completions)
                 }
             } else {
-                send(message, to: target, secrets: secrets, completions: completions)
+                sendUnlessStopped(message, to: target, secrets: secrets, completions: completions)
             }
         } catch {
             completions.add(finish(message, attemptedAt: Date(), result: .failure(error)))
         }
+    }
+
+    /// Checked right before each attempt (after any wait for the endpoint's rate): once this run has seen the
+    /// endpoint disabled, the message is not sent but handed back, to stay pending until `webhooks enable`.
+    private func sendUnlessStopped(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
+                                   completions: Completions) {
+        guard !lock.withLock({ stopped.contains(message.partner) }) else {
+            let now = Date()
+            return completions.add(WebhookAttemptRecord(
+                messageID: message.id, messageRowID: message.rowID, partner: message.partner, attemptedAt: now, status: nil,
+                latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: now.timeIntervalSince1970,
+                disableEndpoint: nil, attempted: false))
+        }
+        send(message, to: target, secrets: secrets, completions: completions)
     }
 
     private func send(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
@@ -320,8 +336,10 @@ private final class DeliveryContext: @unchecked Sendable {
             case 200..<300:
                 record.delivered = true
             case 410:
+                // The message stays pending: it goes out if the endpoint is enabled again.
                 record.error = "410 Gone: the endpoint asked us to stop"
                 record.disableEndpoint = "410 Gone"
+                record.nextAttemptAt = Date().timeIntervalSince1970
             default:
                 record.error = "HTTP \(response.status)"
                 throttled = response.status == 429
@@ -333,12 +351,14 @@ private final class DeliveryContext: @unchecked Sendable {
         case .failure(let error):
             record.error = "\(error)"
         }
+        if record.disableEndpoint != nil { lock.withLock { _ = stopped.insert(message.partner) } }
         guard !record.delivered, record.disableEndpoint == nil else { return record }
         let now = Date().timeIntervalSince1970
         record.nextAttemptAt = dispatcher.nextDelay(afterAttempt: message.attempts, throttled: throttled, retryAfter: retryAfter).map { now + $0 }
         if let since = message.failingSince, now - since >= options.disableAfter {
             record.disableEndpoint = String(format: "failing without a success for %.1f days", (now - since) / 86_400)
             record.nextAttemptAt = record.nextAttemptAt ?? now
+            lock.withLock { _ = stopped.insert(message.partner) }
         }
         return record
     }
@@ -361,6 +381,7 @@ private extension WebhookRunSummary {
     }
 
     mutating func count(_ record: WebhookAttemptRecord) {
+        guard record.attempted else { return }
         attempted += 1
         if record.delivered { delivered += 1 } else if record.nextAttemptAt == nil { failed += 1 } else { retrying += 1 }
     }

@@ -168,7 +168,7 @@ import Testing
         let failed = try #require(flaky.lastAttempt.flatMap { try? Date($0.at, strategy: .iso8601) })
         let wait = retry.timeIntervalSince(failed)
         #expect(wait >= 3.99 && wait < 7, "the first retry waits 5 s ± 20 % after the attempt, got \(wait) s")
-        #expect(gone.state == "disabled" && gone.disabledReason == "410 Gone" && gone.failed == 1 && gone.pending == 0)
+        #expect(gone.state == "disabled" && gone.disabledReason == "410 Gone" && gone.failed == 0 && gone.pending == 1)
         #expect(gone.lastAttempt?.status == 410 && gone.nextAttemptAt == nil)
     }
 
@@ -182,16 +182,16 @@ import Testing
             await told.add("\(partner): \(reason)")
         }
         let summary = try await dispatcher.run(waitUpTo: 2)
-        #expect(summary.disabledEndpoints == ["gone"] && summary.failed == 1)
+        #expect(summary.disabledEndpoints == ["gone"] && summary.failed == 0)  // held, for `webhooks enable`
         #expect(await told.messages == ["gone: 410 Gone"])
         let status = try await fixture.store.webhookStatus()
         #expect(status.first?.state == "disabled" && status.first?.disabledReason == "410 Gone")
 
-        // A later message for the disabled endpoint is kept, not sent
+        // A later message for the disabled endpoint is kept, not sent (with the one that met the 410)
         _ = try await fixture.store.enqueueWebhooks(event: "credentials.exposed", bodies: [("gone", Array("{}".utf8))], idempotencyKey: nil)
         _ = try await dispatcher.run(waitUpTo: 2)
         #expect(try requests(dir.file("log")).count == 1)
-        #expect(try await fixture.store.webhookStatus().first?.pending == 1)
+        #expect(try await fixture.store.webhookStatus().first?.pending == 2)
     }
 
     @Test func tooManyRequestsWaitsForRetryAfter() async throws {
@@ -278,6 +278,32 @@ import Testing
         let sealed = try await fixture.store.writer.read { try AppDatabase.sealedSigningSecrets($0, partners: ["a", "b"], now: Date()) }
         #expect(throws: SealError.self) { try sealed["b"]?.first?.open(keyRing: fixture.ring) }
         #expect(try sealed["a"]?.map { try $0.open(keyRing: fixture.ring) }.count == 1)
+    }
+
+    @Test func after410NothingMoreIsSentAndTheHeldMessagesGoOutOnceTheEndpointIsEnabledAgain() async throws {
+        // Given four messages for a partner limited to 2/s whose endpoint answers 410 Gone
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let gone = try registry(port: receiver.port, paths: ["p": "/status/410"], rate: "2/s")
+        for key in ["a", "b", "c", "d"] { _ = try await enqueue(gone, partners: ["p"], key: key) }
+
+        // When one run delivers: the first answer disables the endpoint while three wait for the rate limiter
+        let summary = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
+
+        // Then only that one request reached the receiver, and all four messages are still pending
+        #expect(try requests(dir.file("log")).count == 1)
+        #expect(summary.attempted == 1 && summary.disabledEndpoints == ["p"])
+        let status = try #require(try await fixture.store.webhookStatus().first)
+        #expect(status.state == "disabled" && status.pending == 4 && status.failed == 0, "\(status)")
+
+        // And once the partner's endpoint is back (a new URL, enabled again), all four are delivered and verify
+        let back = try registry(port: receiver.port, paths: ["p": "/ok"], rate: "2/s")
+        _ = try await fixture.store.syncWebhookEndpoints(registry: back, keyRing: fixture.ring, resolve: { _ in Self.secret })
+        try await fixture.store.enableWebhookEndpoint(partner: "p")
+        let again = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger).run()
+        #expect(again.delivered == 4)
+        let ok = try requests(dir.file("log")).filter { $0["path"] as? String == "/ok" }
+        #expect(ok.count == 4 && ok.allSatisfy { $0["verified"] as? Bool == true })
     }
 
     @Test(arguments: [(200, true), (500, false)])
