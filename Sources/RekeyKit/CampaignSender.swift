@@ -25,6 +25,12 @@ public struct SendOptions: Sendable {
     public init() {}
 }
 
+/// What the send loop's task group hands back: one attempt's outcome, or the commit timer.
+enum SendEvent: Sendable {
+    case delivered(ClaimedRecipient, DeliveryResult)
+    case tick
+}
+
 /// A snapshot for progress displays.
 public struct SendProgress: Sendable {
     public var total: Int
@@ -140,8 +146,9 @@ public struct CampaignSender: Sendable {
         }
 
         do {
-            try await withThrowingTaskGroup(of: (ClaimedRecipient, DeliveryResult).self) { group in
+            try await withThrowingTaskGroup(of: SendEvent.self) { group in
                 var inFlight = 0
+                var ticking = false  // a timer child is pending: outcomes are committed even while an attempt hangs
                 while true {
                     if pending.isEmpty && !stopped {
                         pending = try await claim()
@@ -158,17 +165,31 @@ public struct CampaignSender: Sendable {
                         group.addTask { [template, transport] in
                             do {
                                 let mail = try Self.compose(recipient, campaign: id, template: template)
-                                return (recipient, await transport.deliver(mail))
+                                return .delivered(recipient, await transport.deliver(mail))
                             } catch {
-                                return (recipient, DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)"))
+                                return .delivered(recipient, DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)"))
                             }
                         }
                         inFlight += 1
                         continue
                     }
-                    if inFlight > 0, let (recipient, result) = try await group.next() {
-                        inFlight -= 1
-                        buffer.append(record(recipient, result, tally: &tally))
+                    if inFlight > 0 {
+                        if !ticking {
+                            ticking = true
+                            group.addTask { [interval = options.flushInterval] in
+                                try? await Task.sleep(for: .seconds(interval))
+                                return .tick
+                            }
+                        }
+                        switch try await group.next() {
+                        case .delivered(let recipient, let result):
+                            inFlight -= 1
+                            buffer.append(record(recipient, result, tally: &tally))
+                        case .tick:
+                            ticking = false
+                        case nil:
+                            break
+                        }
                         if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
                             try await flush()
                         }

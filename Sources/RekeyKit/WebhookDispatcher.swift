@@ -124,6 +124,14 @@ public final class WebhookDispatcher: Sendable {
         }
 
         let completions = Completions()
+        // Outcomes are committed by batch size and on this timer: none waits behind a slow attempt.
+        let ticker = Task { [interval = options.flushInterval] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(interval))
+                completions.wake()
+            }
+        }
+        defer { ticker.cancel() }
         var inFlight = 0
         var pending: [ClaimedWebhook] = []
         var drained = false
@@ -406,7 +414,20 @@ final class Completions: @unchecked Sendable {
         waiter.resume(returning: [record])
     }
 
-    /// Everything finished so far; waits for at least one. Call only while attempts are under way.
+    /// Ends a `take` that is waiting, with nothing: the send loop's timer, so that finished attempts are written
+    /// even while another attempt hangs.
+    func wake() {
+        lock.lock()
+        guard let waiter else {
+            lock.unlock()
+            return
+        }
+        self.waiter = nil
+        lock.unlock()
+        waiter.resume(returning: [])
+    }
+
+    /// Everything finished so far; waits for at least one, or for `wake()`. Call only while attempts are under way.
     func take() async -> [WebhookAttemptRecord] {
         if let all = takeReady() { return all }
         return await withCheckedContinuation { continuation in

@@ -81,6 +81,27 @@ import Testing
         #expect(shared?.contains("Acme, Globex") == true)
     }
 
+    @Test func acceptedMessagesAreCommittedWhileAnotherAttemptStalls() async throws {
+        // Given a server that stalls 4 s after one recipient's message, and accepts the others at once
+        let mail = try TemporaryDirectory()
+        let server = try await TestServer.start(script: "smtp_server.py", arguments: [
+            "--store", mail.path, "--count-only", "--fault-spec", #"{"stall@c.example": {"data": "stall", "seconds": 4}}"#,
+        ])
+        let summary = try await draft(["stall@c.example,S,C,Jira Server,2026-11-28,password"]
+            + (0..<6).map { "u\($0)@c.example,U,C,Jira Server,2026-11-28,password" })
+        let transport = try SMTPTransport(try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)"), connections: 4)
+
+        // When it is sent, and the six have been accepted by the server
+        let run = Task { try await sender(transport).send(campaign: summary.campaign) }
+        while try mail.acceptedMessagesPerRecipient().count < 7 { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(500))
+
+        // Then the store already says the six were sent, while the stalled one is still under way
+        let status = try await fixture.store.campaignStatus(summary.campaign)
+        #expect(status.counts["sent"] == 6 && status.counts["sending"] == 1, "\(status.counts)")
+        #expect(try await run.value.sent == 7)
+    }
+
     @Test func transientFailuresEndDeliveredPermanentOnesFailAndCountsAddUp() async throws {
         // Given a server that defers some recipients twice, rejects some, and stalls after DATA for one
         let mail = try TemporaryDirectory()
