@@ -27,10 +27,26 @@ import Glibc
         (FileManager.default.enumerator(atPath: rekey.dir.file("outbox"))?.allObjects as? [String])?.filter { $0.hasSuffix(".eml") }.count ?? 0
     }
 
-    @Test func aRunningWorkerLeavesALiveSMTPSendAlone() async throws {
-        // Given a worker already running with no SMTP server configured (it would use the outbox)
+    /// A port nothing listens on now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(arguments: [["worker", "--interval", "0.1"], ["serve", "--interval", "0.1", "--port", "\(freePort())"]])
+    func aRunningWorkerLeavesALiveSMTPSendAlone(worker command: [String]) async throws {
+        // Given a worker (alone, or inside the service) already running with no SMTP server configured: it would use
+        // the outbox
         let (rekey, mail, server) = try await Self.setUp(recipients: 1_500)
-        let worker = try launchProcess(Paths.rekeyBinary, ["worker", "--interval", "0.1"], environment: Self.environment,
+        let worker = try launchProcess(Paths.rekeyBinary, command, environment: Self.environment,
                                        directory: rekey.dir.path, stderr: rekey.dir.file("worker.err"))
         defer { kill(worker.processIdentifier, SIGTERM); worker.waitForExit() }
         try await Task.sleep(for: .milliseconds(300))
@@ -45,6 +61,8 @@ import Glibc
         let got = try mail.acceptedMessagesPerRecipient()
         #expect(got.count == 1_500 && got.values.allSatisfy { $0 == 1 }, "\(got.count) recipients, \(got.values.filter { $0 > 1 }.count) twice")
         #expect(Self.outboxFiles(rekey) == 0)
+        // (and the worker was running all along)
+        #expect(!worker.hasExited, "\((try? String(contentsOfFile: rekey.dir.file("worker.err"), encoding: .utf8)) ?? "")")
     }
 
     @Test func aSecondSendOfALiveCampaignIsRefusedAndNothingIsSentTwice() async throws {
