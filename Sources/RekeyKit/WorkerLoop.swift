@@ -24,7 +24,8 @@ public final class WorkerLoop: Sendable {
     let refresher: (@Sendable () async throws -> (refreshed: Int, failed: Int))?
 
     /// - Parameters:
-    ///   - mailTransport: makes the transport for campaign retries and notices (called when first needed).
+    ///   - mailTransport: makes the transport for campaign retries and notices: called when first needed, once per
+    ///     worker (a failure is tried again the next time).
     ///   - refresher: refreshes OAuth tokens that are due, when the caller supports it.
     public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, templates: String, webhookOptions: WebhookOptions,
                 logger: Logger, mailTransport: @escaping @Sendable () throws -> any MailTransport,
@@ -34,6 +35,8 @@ public final class WorkerLoop: Sendable {
         self.registry = registry
         self.templates = templates
         self.logger = logger
+        let once = TransportOnce(mailTransport)
+        let mailTransport: @Sendable () throws -> any MailTransport = { try once.get() }
         self.mailTransport = mailTransport
         self.refresher = refresher
         let notifier = PartnerNotifier(store: store, registry: registry, templates: templates, logger: logger, transport: mailTransport)
@@ -113,6 +116,25 @@ struct PartnerNotifier: Sendable {
             ])
         } catch {
             logger.error("could not email the partner's security contact", metadata: ["partner": "\(partnerID)", "error": "\(error)"])
+        }
+    }
+}
+
+/// A mail transport made on first use and then shared: one set of connections, and one "no SMTP server" notice,
+/// per worker.
+final class TransportOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private let make: @Sendable () throws -> any MailTransport
+    private var made: (any MailTransport)?  // guarded by `lock`
+
+    init(_ make: @escaping @Sendable () throws -> any MailTransport) { self.make = make }
+
+    func get() throws -> any MailTransport {
+        try lock.withLock {
+            if let made { return made }
+            let transport = try make()
+            made = transport
+            return transport
         }
     }
 }

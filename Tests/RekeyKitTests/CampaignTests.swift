@@ -81,6 +81,27 @@ import Testing
         #expect(shared?.contains("Acme, Globex") == true)
     }
 
+    @Test func aWorkerMakesItsMailTransportOnceForAllItsCampaignsAndPasses() async throws {
+        // Given two campaigns due (drafted, then moved to sending) and a worker whose transport factory is counted
+        let made = Counter()
+        let outbox = fixture.dir.file("outbox")
+        for rows in [["a@c.example,A,C,Jira Server,2026-11-28,password"], ["b@c.example,B,C,Jira Server,2026-11-28,password"]] {
+            _ = try await fixture.store.moveCampaign(try await draft(rows).campaign, to: .sending)
+        }
+        let worker = try WorkerLoop(store: fixture.store, keyRing: fixture.ring, registry: fixture.registry,
+                                    templates: Paths.packageRoot.appendingPathComponent("Templates").path,
+                                    webhookOptions: WebhookOptions(), logger: logger,
+                                    mailTransport: { made.increment(); return OutboxTransport(directory: outbox) })
+
+        // When it passes twice
+        let first = try await worker.pass()
+        _ = try await worker.pass()
+
+        // Then both campaigns went out, through one transport made once
+        #expect(first.campaigns.map(\.sent) == [1, 1])
+        #expect(made.value == 1)
+    }
+
     @Test func acceptedMessagesAreCommittedWhileAnotherAttemptStalls() async throws {
         // Given a server that stalls 4 s after one recipient's message, and accepts the others at once
         let mail = try TemporaryDirectory()
@@ -217,4 +238,12 @@ import Testing
         }
         #expect(error?.description.contains("cancelled and cannot become sending") == true)
     }
+}
+
+/// A thread-safe count, for factories called from several tasks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
 }
