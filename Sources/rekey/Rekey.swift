@@ -9,7 +9,8 @@ struct Rekey: AsyncParsableCommand {
         abstract: "Find exposed integration credentials, notify everyone affected, and migrate integrations to OAuth.",
         discussion: """
             Exit codes: 0 success, 1 the command ran and found a problem (for example, audit found plaintext \
-            credentials), 2 bad input (nothing was changed or sent).
+            credentials), 2 bad input (nothing was changed or sent). The global options (--db, --keys, --registry, \
+            --templates, --log-level) may come before the subcommand or after it.
             """,
         version: "0.1.0",
         subcommands: [
@@ -20,7 +21,7 @@ struct Rekey: AsyncParsableCommand {
     /// Runs the command, presenting rekey's own errors with their exit codes: 2 for bad input, 1 otherwise.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()), root: Rekey.self))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -179,6 +179,23 @@ import Testing
         #expect(result.stderr.contains("rekey init"))
     }
 
+    @Test func globalOptionsWorkBeforeTheSubcommandToo() async throws {
+        // Given a store and ring at non-default paths
+        let rekey = try Rekey()
+        let made = try await rekey("--db", "elsewhere.sqlite", "--keys=elsewhere.keys", "init", "--json")
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(FileManager.default.fileExists(atPath: rekey.dir.file("elsewhere.sqlite")))
+
+        // When commands name them before the subcommand, or after it
+        let before = try await rekey("--db", "elsewhere.sqlite", "--keys", "elsewhere.keys", "--log-level", "error", "keys", "status", "--json")
+        let after = try await rekey("keys", "status", "--db", "elsewhere.sqlite", "--keys", "elsewhere.keys", "--json")
+
+        // Then both use them (the default ./rekey.sqlite does not exist)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout == after.stdout)
+        #expect(!FileManager.default.fileExists(atPath: rekey.dir.file("rekey.sqlite")))
+    }
+
     @Test func badArgumentsExitTwo() async throws {
         let rekey = try Rekey()
         #expect(try await rekey("keys", "rewrap", "--batch-size", "0").status == 2)
