@@ -65,7 +65,7 @@ extension AppDatabase {
                 drafter.total += reader.diagnostics.count
             case .affected(let integrationID):
                 guard let integration = registry.integration(integrationID) else {
-                    throw InputError([Diagnostic(file: "--affected", line: 1, column: 1,
+                    throw InputError([Diagnostic(file: "--affected",
                                                  message: "unknown integration '\(integrationID)'; the registry has: \(registry.integrations.map(\.id).joined(separator: ", "))")])
                 }
                 for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
@@ -82,7 +82,7 @@ extension AppDatabase {
                 throw InputError(drafter.problems, total: drafter.total)
             }
             guard drafter.count > 0 else {
-                throw InputError([Diagnostic(file: label, line: 1, column: 1, message: "the audience has no recipients")])
+                throw InputError([Diagnostic(file: label, message: "the audience has no recipients")])
             }
             try db.execute(sql: "UPDATE campaign SET recipients = ? WHERE id = ?", arguments: [drafter.count, campaign])
             try Self.appendAudit(db, action: "campaign.drafted", subject: "campaign \(campaign)", detail: [

@@ -20,7 +20,7 @@ extension AppDatabase {
             }
         }
         guard let recipient = found else {
-            throw InputError([Diagnostic(file: "campaign \(id)", line: 1, column: 1,
+            throw InputError([Diagnostic(file: "campaign \(id)",
                                          message: email.map { "no recipient \($0) in campaign \(id)" } ?? "campaign \(id) has no recipients")])
         }
         let mail = try CampaignSender.compose(recipient, campaign: id, template: template)

@@ -171,7 +171,7 @@ extension AppDatabase {
                                     overlap: Double = 86_400, now: Date = Date()) async throws -> Int {
         try await write { db in
             guard try Int.fetchOne(db, sql: "SELECT count(*) FROM webhook_endpoint WHERE partner_id = ?", arguments: [partner]) == 1 else {
-                throw InputError([Diagnostic(file: "partners.yaml", line: 1, column: 1, message: "partner '\(partner)' has no webhook endpoint")])
+                throw InputError([Diagnostic(file: "partners.yaml", message: "partner '\(partner)' has no webhook endpoint")])
             }
             let expires = now.timeIntervalSince1970 + overlap
             try db.execute(sql: """
@@ -370,7 +370,7 @@ extension AppDatabase {
                 UPDATE webhook_endpoint SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failing_since = NULL WHERE partner_id = ?
                 """, arguments: [partner])
             guard db.changesCount == 1 else {
-                throw InputError([Diagnostic(file: "partners.yaml", line: 1, column: 1, message: "partner '\(partner)' has no webhook endpoint")])
+                throw InputError([Diagnostic(file: "partners.yaml", message: "partner '\(partner)' has no webhook endpoint")])
             }
             try Self.appendAudit(db, action: "webhook.endpoint.enabled", subject: "partner \(partner)", now: now)
         }

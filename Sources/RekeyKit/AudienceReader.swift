@@ -21,7 +21,7 @@ final class AudienceReader {
     init(path: String) throws(InputError) {
         file = path
         do { lines = try LineReader(path: path) } catch {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the audience file")])
+            throw InputError([Diagnostic(file: path, message: "cannot read the audience file")])
         }
         let lower = path.lowercased()
         format = lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") ? .jsonl : .csv

@@ -1,10 +1,14 @@
-/// One problem in an input file, at a line and column (both from 1), in the compiler's format.
+/// One problem in an input, in the compiler's format: at a line and column (both from 1) of a file when it has a
+/// place there (`partners.yaml:7:12: error: …`), or naming only the input when it has none (`--data: error: …`).
 public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The file, or the input the problem is about (`--data`, `installation`).
     public var file: String
-    public var line: Int
-    public var column: Int
+    /// nil when the problem has no place in the file (it cannot be read, it is empty, an id is unknown).
+    public var line: Int?
+    public var column: Int?
     public var message: String
 
+    /// A problem at a place in the file.
     public init(file: String, line: Int, column: Int, message: String) {
         self.file = file
         self.line = line
@@ -12,7 +16,16 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "\(file):\(line):\(column): error: \(message)" }
+    /// A problem with the input as a whole, printed without a made-up place.
+    public init(file: String, message: String) {
+        self.file = file
+        self.message = message
+    }
+
+    public var description: String {
+        guard let line, let column else { return "\(file): error: \(message)" }
+        return "\(file):\(line):\(column): error: \(message)"
+    }
 }
 
 /// An input file with one or more problems. Nothing was done with it.

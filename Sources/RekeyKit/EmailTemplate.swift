@@ -33,7 +33,7 @@ public struct EmailTemplate: Sendable {
         let manifestPath = folder.appendingPathComponent("template.yaml").path
         guard FileManager.default.fileExists(atPath: manifestPath) else {
             let known = (try? FileManager.default.contentsOfDirectory(atPath: folder.deletingLastPathComponent().path))?.sorted() ?? []
-            throw InputError([Diagnostic(file: manifestPath, line: 1, column: 1,
+            throw InputError([Diagnostic(file: manifestPath,
                                          message: "no email template '\(name)'; available: \(known.joined(separator: ", "))")])
         }
         var diagnostics: [Diagnostic] = []
@@ -50,7 +50,7 @@ public struct EmailTemplate: Sendable {
         guard let root, let fields = parser.fields(root, context: "template", allowed: [
             "description", "from", "reply_to", "subject", "variables", "list_unsubscribe",
         ]) else {
-            throw InputError(parser.diagnostics.isEmpty ? [Diagnostic(file: manifestPath, line: 1, column: 1, message: "expected a mapping")] : parser.diagnostics)
+            throw InputError(parser.diagnostics.isEmpty ? [Diagnostic(file: manifestPath, message: "expected a mapping")] : parser.diagnostics)
         }
         let fromText = fields.string("from", required: true)
         let replyToText = fields.string("reply_to")

@@ -61,7 +61,7 @@ public enum InstallationImport {
 
     private static func lines(of path: String) throws(InputError) -> LineSource {
         do { return try LineSource(path: path) } catch {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the file")])
+            throw InputError([Diagnostic(file: path, message: "cannot read the file")])
         }
     }
 
@@ -79,7 +79,7 @@ public enum InstallationImport {
         case .jsonl: try validator.readJSONLines(lines, emit)
         }
         if validator.count == 0 && validator.diagnostics.isEmpty {
-            validator.error("the file holds no installations", line: 1, column: 1)
+            validator.diagnostics.append(Diagnostic(file: file, message: "the file holds no installations"))
         }
         return validator.diagnostics
     }

@@ -78,7 +78,7 @@ public struct Reconnector: Sendable {
     public func reconnect(_ id: String, options: ReconnectOptions) async throws -> ReconnectResult {
         func fail(_ step: ReconnectStep, _ reason: String) -> ReconnectError { ReconnectError(installation: id, step: step, reason: reason) }
         guard let installation = try await store.installation(id) else {
-            throw InputError([Diagnostic(file: "installation", line: 1, column: 1, message: "no installation \(id); `rekey installations list` shows them")])
+            throw InputError([Diagnostic(file: "installation", message: "no installation \(id); `rekey installations list` shows them")])
         }
         guard let integration = registry.integration(installation.integration), let migration = integration.migration else {
             throw fail(.plan, "the registry names no migration for \(installation.integration)")

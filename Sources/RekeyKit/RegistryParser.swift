@@ -5,7 +5,7 @@ extension Registry {
     /// Reads and validates a registry file. Every problem is reported, each at its line and column.
     public static func load(path: String) throws(InputError) -> Registry {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "cannot read the registry file")])
+            throw InputError([Diagnostic(file: path, message: "cannot read the registry file")])
         }
         return try parse(try TextPlace.utf8Text(data, file: path, what: "the registry"), file: path)
     }
@@ -30,8 +30,8 @@ final class RegistryParser {
     init(file: String) { self.file = file }
 
     func error(_ message: String, at node: Node?) {
-        let mark = node?.mark
-        diagnostics.append(Diagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        diagnostics.append(node?.mark.map { Diagnostic(file: file, line: $0.line, column: $0.column, message: message) }
+            ?? Diagnostic(file: file, message: message))
     }
 
     // MARK: Top level
@@ -264,7 +264,7 @@ final class RegistryParser {
             return Diagnostic(file: file, line: line, column: column,
                               message: "duplicate key '\(key)' (first at line \(context.mark.line), column \(context.mark.column))")
         default:
-            return Diagnostic(file: file, line: 1, column: 1, message: "invalid YAML: \(error)")
+            return Diagnostic(file: file, message: "invalid YAML: \(error)")
         }
     }
 

@@ -78,7 +78,7 @@ public final class TokenKeeper: Sendable {
     /// Revokes the installation's tokens at the provider (RFC 7009) where it can, then deletes them.
     public func revoke(installation id: String) async throws -> [String] {
         guard let grant = try await store.grant(installation: id) else {
-            throw InputError([Diagnostic(file: "installation", line: 1, column: 1, message: "installation \(id) has no OAuth grant")])
+            throw InputError([Diagnostic(file: "installation", message: "installation \(id) has no OAuth grant")])
         }
         var revoked: [String] = []
         if grant.protocolName == "oauth2" {
@@ -100,14 +100,14 @@ public final class TokenKeeper: Sendable {
     private func clientAndRefreshToken(_ id: String, requireRefresh: Bool = true) async throws -> (OAuth2Client, Secret) {
         guard let installation = try await store.installation(id), let integration = registry.integration(installation.integration),
               let target = integration.migration?.oauth2 else {
-            throw InputError([Diagnostic(file: "installation", line: 1, column: 1, message: "installation \(id) has no OAuth 2.0 integration in the registry")])
+            throw InputError([Diagnostic(file: "installation", message: "installation \(id) has no OAuth 2.0 integration in the registry")])
         }
         let client = try target.client(config: installation.config, http: http, resolve: resolve) { step, reason in
             ReconnectError(installation: id, step: step, reason: reason)
         }
         let refresh = try await store.tokens(installation: id, keyRing: keyRing).refresh
         if requireRefresh && refresh == nil {
-            throw InputError([Diagnostic(file: "installation", line: 1, column: 1, message: "installation \(id) has no refresh token")])
+            throw InputError([Diagnostic(file: "installation", message: "installation \(id) has no refresh token")])
         }
         return (client, refresh ?? Secret(""))
     }

@@ -11,7 +11,7 @@ public struct WebhookTemplate: Sendable {
     public static func load(event: String, from directory: String) throws(InputError) -> WebhookTemplate {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("webhooks/\(event).json.mustache").path
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "no payload template for event '\(event)'")])
+            throw InputError([Diagnostic(file: path, message: "no payload template for event '\(event)'")])
         }
         MustacheContentTypes.register(JSONStringContent(), named: "JSON")
         do {
@@ -20,7 +20,7 @@ public struct WebhookTemplate: Sendable {
             throw InputError([Diagnostic(file: path, line: error.context.lineNumber, column: error.context.columnNumber,
                                          message: "invalid Mustache: \(error.error)")])
         } catch {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "invalid Mustache: \(error)")])
+            throw InputError([Diagnostic(file: path, message: "invalid Mustache: \(error)")])
         }
     }
 
@@ -28,7 +28,7 @@ public struct WebhookTemplate: Sendable {
     public func render(_ values: [String: Any]) throws(InputError) -> [UInt8] {
         let body = Array(template.render(MustacheValues(values)).utf8)
         guard (try? JSONSerialization.jsonObject(with: Data(body))) != nil else {
-            throw InputError([Diagnostic(file: path, line: 1, column: 1, message: "the rendered payload for '\(event)' is not valid JSON")])
+            throw InputError([Diagnostic(file: path, message: "the rendered payload for '\(event)' is not valid JSON")])
         }
         return body
     }

@@ -35,7 +35,7 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
         if let secretFile {
             guard let text = try? String(contentsOfFile: secretFile, encoding: .utf8),
                   let parsed = StandardWebhooks.SigningSecret(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                throw InputError([Diagnostic(file: secretFile, line: 1, column: 1, message: "expected whsec_ followed by 24 to 64 bytes of base64")])
+                throw InputError([Diagnostic(file: secretFile, message: "expected whsec_ followed by 24 to 64 bytes of base64")])
             }
             secret = parsed
             file = secretFile
@@ -46,7 +46,7 @@ struct WebhooksRotateSecret: AsyncParsableCommand {
                 // Never over an existing file: it may hold an earlier secret not yet handed over.
                 try PrivateFile.write(Array((secret.exposed + "\n").utf8), to: file, replacing: false)
             } catch {
-                throw InputError([Diagnostic(file: file, line: 1, column: 1, message: "cannot write the new secret: \(error.reason)")])
+                throw InputError([Diagnostic(file: file, message: "cannot write the new secret: \(error.reason)")])
             }
         }
         let version: Int

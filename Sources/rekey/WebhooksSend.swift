@@ -54,20 +54,20 @@ struct WebhooksSend: AsyncParsableCommand {
         let ring = try options.loadKeyRing()
         let store = try options.openStore(logger: logger, keyRing: ring)
         guard (try? JSONSerialization.jsonObject(with: Data(data.utf8))) is [String: Any] else {
-            throw InputError([Diagnostic(file: "--data", line: 1, column: 1, message: "not a JSON object")])
+            throw InputError([Diagnostic(file: "--data", message: "not a JSON object")])
         }
 
         // Every problem before anything is queued: unknown or unsubscribed partners, unsafe URLs, bad payloads.
         var problems: [Diagnostic] = []
         for id in partners where registry.partner(id)?.webhook == nil {
-            problems.append(Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\(id)' has no webhook endpoint in the registry"))
+            problems.append(Diagnostic(file: options.registry, message: "partner '\(id)' has no webhook endpoint in the registry"))
         }
         let targets = registry.partners.filter { partner in
             guard let webhook = partner.webhook, webhook.events.contains(event) else { return false }
             return partners.isEmpty || partners.contains(partner.id)
         }
         for id in partners where registry.partner(id)?.webhook.map({ !$0.events.contains(event) }) == true {
-            problems.append(Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\(id)' does not subscribe to \(event)"))
+            problems.append(Diagnostic(file: options.registry, message: "partner '\(id)' does not subscribe to \(event)"))
         }
         var checked: [String: String?] = [:]  // URL -> problem; most partners share few hosts
         for partner in targets {
@@ -88,7 +88,7 @@ struct WebhooksSend: AsyncParsableCommand {
         guard problems.isEmpty else { throw InputError(problems) }
         done("render", "rendered \(bodies.count) payloads")
         guard !targets.isEmpty else {
-            throw InputError([Diagnostic(file: options.registry, line: 1, column: 1, message: "no partner endpoint subscribes to \(event)")])
+            throw InputError([Diagnostic(file: options.registry, message: "no partner endpoint subscribes to \(event)")])
         }
         let secretProblems = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: resolveSecretReference,
                                                                   registryFile: options.registry)

@@ -18,7 +18,7 @@ struct WebhooksStatus: AsyncParsableCommand {
         let unknown = partners.filter { !known.contains($0) }
         guard unknown.isEmpty else {
             throw InputError(unknown.map {
-                Diagnostic(file: options.registry, line: 1, column: 1, message: "partner '\($0)' has no webhook endpoint in the store")
+                Diagnostic(file: options.registry, message: "partner '\($0)' has no webhook endpoint in the store")
             })
         }
         if !partners.isEmpty { endpoints = endpoints.filter { partners.contains($0.partner) } }

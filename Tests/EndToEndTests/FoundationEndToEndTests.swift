@@ -196,6 +196,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: rekey.dir.file("rekey.sqlite")))
     }
 
+    @Test func aProblemWithNoPlaceInItsFileIsPrintedWithoutOne() async throws {
+        // Given a store, an empty import file and a webhook --data that is not an object
+        let rekey = try Rekey()
+        try await rekey("init")
+        try rekey.dir.write("empty.csv", "customer,integration,contacts\n")
+
+        // When they are used
+        let empty = try await rekey("installations", "import", "empty.csv")
+        let data = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--data", "[1]")
+
+        // Then each names its input, exits 2, and invents no line or column
+        #expect(empty.status == 2 && empty.stderr.contains("empty.csv: error: the file holds no installations"), "\(empty.stderr)")
+        #expect(data.status == 2 && data.stderr.contains("--data: error: not a JSON object"), "\(data.stderr)")
+        #expect(!empty.stderr.contains(":1:1:") && !data.stderr.contains(":1:1:"))
+    }
+
     @Test func badArgumentsExitTwo() async throws {
         let rekey = try Rekey()
         #expect(try await rekey("keys", "rewrap", "--batch-size", "0").status == 2)

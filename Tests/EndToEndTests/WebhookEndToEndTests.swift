@@ -239,7 +239,7 @@ import Glibc
         // And a second rotation refuses to overwrite the file that secret is waiting in, and changes nothing
         let again = try await rekey("webhooks", "rotate-secret", "acme", environment: env)
         #expect(again.status == 2)
-        #expect(again.stderr.contains("acme.whsec:1:1: error: cannot write the new secret: it already exists"), "\(again.stderr)")
+        #expect(again.stderr.contains("acme.whsec: error: cannot write the new secret: it already exists"), "\(again.stderr)")
         #expect(try String(contentsOfFile: file, encoding: .utf8) == written)
         #expect(try await signingSecrets() == 2)
 

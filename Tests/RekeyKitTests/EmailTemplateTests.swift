@@ -39,7 +39,7 @@ import Testing
         let error = #expect(throws: InputError.self) { try EmailTemplate.load(named: "t", from: dir.path) }
         #expect(error?.diagnostics.count == 1)
         #expect(error?.diagnostics.first?.file.hasSuffix("email/t/text.mustache") == true)
-        #expect(error?.diagnostics.first.map { "\($0.line):\($0.column)" } == "2:6")
+        #expect(error?.diagnostics.first.map { "\($0.line ?? 0):\($0.column ?? 0)" } == "2:6")
         #expect(error?.diagnostics.first?.message.contains("{{secret_thing}}") == true)
     }
 
@@ -55,7 +55,7 @@ import Testing
         try dir.write("email/t/text.mustache", "x")
         try dir.write("email/t/html.mustache", "x")
         let error = #expect(throws: InputError.self) { try EmailTemplate.load(named: "t", from: dir.path) }
-        let places = error?.diagnostics.map { "\($0.line):\($0.column) \($0.message)" } ?? []
+        let places = error?.diagnostics.map { "\($0.line ?? 0):\($0.column ?? 0) \($0.message)" } ?? []
         #expect(places.contains { $0.hasPrefix("2:1 unknown key 'subjekt'") })
         #expect(places.contains { $0.hasPrefix("1:1 missing required key 'subject'") })
     }

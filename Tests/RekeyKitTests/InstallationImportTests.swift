@@ -13,7 +13,7 @@ import Testing
             _ = try InstallationImport.parse(text, file: "in", format: format, registry: registry)
             return []
         } catch {
-            return error.diagnostics.map { "\($0.line):\($0.column) \($0.message)" }
+            return error.diagnostics.map { "\($0.line ?? 0):\($0.column ?? 0) \($0.message)" }
         }
     }
 

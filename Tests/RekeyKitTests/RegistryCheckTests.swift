@@ -33,7 +33,7 @@ import Testing
         for expectation in expectations {
             let place = expectation.prefix { $0 != " " }
             let message = expectation.dropFirst(place.count + 1)
-            let match = diagnostics.first { "\($0.line):\($0.column)" == place && $0.message.hasPrefix(message) }
+            let match = diagnostics.first { "\($0.line ?? 0):\($0.column ?? 0)" == place && $0.message.hasPrefix(message) }
             #expect(match != nil, "\(name): expected \(place) \(message), got \(diagnostics.map(\.description))")
             #expect(match?.file == path)
         }
@@ -73,7 +73,7 @@ import Testing
         // When it is checked
         let error = #expect(throws: InputError.self) { try Registry.parse(text, file: "r.yaml") }
         // Then all three are reported, in order
-        #expect(error?.diagnostics.map { "\($0.line):\($0.column)" } == ["5:5", "8:16", "12:14"])
+        #expect(error?.diagnostics.map { "\($0.line ?? 0):\($0.column ?? 0)" } == ["5:5", "8:16", "12:14"])
         #expect(error?.description.hasSuffix("3 errors") == true)
     }
 

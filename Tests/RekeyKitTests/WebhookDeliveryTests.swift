@@ -281,25 +281,30 @@ import Testing
     }
 
     @Test func finishedDeliveriesAreCommittedWhileAnotherAttemptHangs() async throws {
-        // Given eight partners that answer at once and one that takes 4 s
+        // Given eight partners that answer at once and one that takes 10 s
         let dir = try TemporaryDirectory()
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
         var paths = Dictionary(uniqueKeysWithValues: (0..<8).map { ("fast\($0)", "/ok") })
-        paths["slow"] = "/slow/4"
+        paths["slow"] = "/slow/10"
         let registry = try registry(port: receiver.port, paths: paths)
         _ = try await enqueue(registry, partners: paths.keys.sorted())
 
         // When a run delivers them, and the fast ones have reached the receiver
-        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options(), logger: logger)
+        let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options { $0.timeout = 30 }, logger: logger)
         let run = Task { try await dispatcher.run() }
         while try (try? requests(dir.file("log")))?.filter({ $0["path"] as? String == "/ok" }).count ?? 0 < 8 {
             try await Task.sleep(for: .milliseconds(20))
         }
-        try await Task.sleep(for: .milliseconds(500))
 
-        // Then the store already records the eight as delivered, while the slow one is still under way
-        let delivered = try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivered'")
-        let delivering = try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivering'")
+        // Then, well before the slow one answers, the store records the eight as delivered while it is under way
+        var (delivered, delivering) = (0, 0)
+        let deadline = ContinuousClock.now + .seconds(8)
+        repeat {
+            delivered = try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivered'")
+            delivering = try await fixture.count("SELECT count(*) FROM webhook_message WHERE state = 'delivering'")
+            if delivered == 8 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
         #expect(delivered == 8 && delivering == 1, "delivered \(delivered), delivering \(delivering)")
         #expect(try await run.value.delivered == 9)
     }
