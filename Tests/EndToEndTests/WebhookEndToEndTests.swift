@@ -281,4 +281,48 @@ import Glibc
         let delivered = Set(try requests(logs.file("log")).filter { $0["status"] as? Int == 200 }.compactMap { $0["webhook-id"] as? String })
         #expect(delivered.count == 40)
     }
+
+    @Test func killNineAtFivePointsOfADispatchBesideAHungPartnerLosesNothingAndDuplicatesOnlyWhatWasUnrecorded() async throws {
+        // Given 1,500 partners that answer at once and one that hangs far longer than the attempt timeout
+        let rekey = try Rekey()
+        let logs = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", logs.file("log")])
+        let count = 1_500
+        try writeRegistry(rekey, endpoints: (0..<count).map { ("p\($0)", "\(receiver.baseURL)/ok") } + [("hung", "\(receiver.baseURL)/slow/60")])
+        let env = ["PARTNER_WEBHOOK_SECRET": Self.secret, "REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path]
+        try await rekey("init")
+        let send = ["webhooks", "send", "--event", "credentials.exposed", "--idempotency-key", "INC-1", "--allow-insecure-loopback",
+                    "--webhook-timeout", "3", "--webhook-connections", "4"]
+        func acknowledged() throws -> Int {
+            Set(((try? requests(logs.file("log"))) ?? []).filter { $0["status"] as? Int == 204 }.compactMap { $0["webhook-id"] as? String }).count
+        }
+        func unrecorded() async throws -> Int {
+            let query = try await runProcess("/usr/bin/env", ["python3", "-c", """
+                import sqlite3, sys
+                print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM webhook_message WHERE state = 'delivering'").fetchone()[0])
+                """, rekey.dir.file("rekey.sqlite")])
+            return try #require(Int(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(query.stderr)")
+        }
+
+        // When the dispatch (the same send, resumed under its idempotency key) is killed with SIGKILL at five points
+        var bound = 0
+        for target in [150, 450, 750, 1_050, 1_350] {
+            let process = try launchProcess(Paths.rekeyBinary, send, environment: env, directory: rekey.dir.path)
+            while !process.hasExited, try acknowledged() < target { try await Task.sleep(for: .milliseconds(10)) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitForExit()
+            // What a run had under way, acknowledged or not, is still 'delivering': the most it can send twice
+            bound += try await unrecorded()
+        }
+        try await Task.sleep(for: .seconds(3 * 2 + 5))  // the dead runs' claims run out
+        let finish = try await rekey(send, environment: env)  // (exits 1: the hung partner's message waits for a retry)
+        #expect(finish.status == 0 || finish.status == 1, "\(finish.stderr)")
+
+        // Then every partner that answers got its message, and duplicates stay within the unrecorded claims at the kills
+        let seen = try requests(logs.file("log")).filter { $0["status"] as? Int == 204 }.compactMap { $0["webhook-id"] as? String }
+        #expect(Set(seen).count == count)
+        let duplicates = seen.count - Set(seen).count
+        #expect(duplicates <= bound, "duplicates \(duplicates), unrecorded at the kills \(bound)")
+        print("webhook crash test: unrecorded at the five kills \(bound), duplicates received \(duplicates)")
+    }
 }
