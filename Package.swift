@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "RekeyKit",
             dependencies: [
-                "Curl", "Mail", "OAuth", "OpenSSLCrypto",
+                "CCurl", "Curl", "Mail", "OAuth", "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -54,8 +54,9 @@ let package = Package(
         .executableTarget(
             name: "rekey",
             dependencies: [
-                "RekeyKit", "RekeyServer",
+                "RekeyKit", "RekeyServer", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -69,7 +69,8 @@ extension GlobalOptions {
     }
 }
 
-struct StoreMissing: Error, CustomStringConvertible {
+struct StoreMissing: RekeyError {
+    var exitCode: Int32 { 2 }
     enum Problem { case absent, empty }
     var path: String
     var problem: Problem

@@ -18,7 +18,7 @@ struct Rekey: AsyncParsableCommand {
         ]
     )
 
-    /// Runs the command, presenting rekey's own errors with their exit codes: 2 for bad input, 1 otherwise.
+    /// Runs the command, presenting rekey's own errors with the exit code each carries: 2 for bad input, 1 otherwise.
     static func main() async {
         do {
             var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()), root: Rekey.self))
@@ -28,31 +28,17 @@ struct Rekey: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as InputError {
-            Console.error(error.description)
-            Foundation.exit(2)
+            Console.error(error.description)  // its lines carry their own "error:"
+            Foundation.exit(error.exitCode)
+        } catch let error as any RekeyError {
+            Console.error("error: \(error)")
+            Foundation.exit(error.exitCode)
         } catch {
-            if let code = exitCode(presenting: error) {
-                Console.error("error: \(error)")
-                Foundation.exit(code)
-            }
             if exitCode(for: error) == .validationFailure {
                 Console.error(fullMessage(for: error))
                 Foundation.exit(2)
             }
             exit(withError: error)
-        }
-    }
-
-    /// rekey's errors describe themselves; bad input and refused states exit 2, a value that fails to open exits 1.
-    static func exitCode(presenting error: Error) -> Int32? {
-        switch error {
-        case is KeyRingError, is StoreMissing, is CampaignNotFound, is CampaignStateError, is SMTPConfigurationError, is CampaignLeased,
-             is WebhookTargetError:
-            2
-        case is SealError, is SealingKeyRefused, is ImportConflict, is SQLiteTooOld, is PrivateFileError:
-            1
-        default:
-            nil
         }
     }
 }

@@ -54,7 +54,9 @@ public enum DeliveryState: String, Sendable, Codable, CaseIterable, DatabaseValu
 }
 
 /// A refused state change, such as sending a cancelled campaign.
-public struct CampaignStateError: Error, CustomStringConvertible, Sendable {
+public struct CampaignStateError: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public var campaign: Int64
     public var from: CampaignState
     public var to: CampaignState
@@ -73,7 +75,9 @@ public struct CampaignStateError: Error, CustomStringConvertible, Sendable {
 }
 
 /// No campaign with that id.
-public struct CampaignNotFound: Error, CustomStringConvertible, Sendable {
+public struct CampaignNotFound: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public var id: Int64
     public var description: String { "no campaign \(id); `rekey campaign list` shows them" }
 }

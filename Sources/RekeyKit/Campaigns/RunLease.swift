@@ -30,7 +30,9 @@ public struct RunLease: Sendable, Equatable {
 }
 
 /// Another live process is sending the campaign; nothing was sent.
-public struct CampaignLeased: Error, CustomStringConvertible, Sendable {
+public struct CampaignLeased: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public let campaign: Int64
     public let owner: String
     public let until: Date

@@ -32,7 +32,9 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 ///
 /// At most `maxListed` problems are kept and listed; the rest are only counted, so a file that is wrong on every
 /// one of its rows neither floods the terminal nor holds every message in memory.
-public struct InputError: Error, CustomStringConvertible, Sendable {
+public struct InputError: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public static let maxListed = 100
 
     public var diagnostics: [Diagnostic]

@@ -3,7 +3,9 @@ import GRDB
 import OpenSSLCrypto
 
 /// Another command created or changed installations that an import had staged; nothing was imported.
-public struct ImportConflict: Error, CustomStringConvertible, Sendable {
+public struct ImportConflict: RekeyError, Sendable {
+    public var exitCode: Int32 { 1 }
+
     public let installations: Int
 
     public var description: String {

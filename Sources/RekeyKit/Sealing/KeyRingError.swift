@@ -1,5 +1,7 @@
 /// Why a key ring could not be used. rekey refuses to start rather than run on a doubtful ring.
-public struct KeyRingError: Error, CustomStringConvertible, Sendable {
+public struct KeyRingError: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public enum Problem: Sendable, Equatable {
         case missing
         case looseMode(Int)

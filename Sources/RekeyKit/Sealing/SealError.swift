@@ -1,6 +1,8 @@
 /// Why a sealed value did not open. Every case fails closed: no plaintext is returned.
 /// Descriptions name the place, never the value.
-public struct SealError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct SealError: RekeyError, Sendable, Equatable {
+    public var exitCode: Int32 { 1 }
+
     public enum Problem: Sendable, Equatable {
         /// Not of the form `enc:v1:<key>:<binding>:<length>:<base64>`.
         case malformed(String)

@@ -1,5 +1,7 @@
 /// A transaction that seals values found that the ring's active key may not seal in this store. Nothing was written.
-public struct SealingKeyRefused: Error, CustomStringConvertible, Sendable {
+public struct SealingKeyRefused: RekeyError, Sendable {
+    public var exitCode: Int32 { 1 }
+
     public enum Reason: Sendable, Equatable {
         /// `keys prune` retired the version while the command ran.
         case pruned

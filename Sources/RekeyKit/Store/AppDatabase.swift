@@ -314,7 +314,9 @@ extension AppDatabase {
 }
 
 /// The system's SQLite is older than the store's migrations need.
-public struct SQLiteTooOld: Error, CustomStringConvertible, Sendable {
+public struct SQLiteTooOld: RekeyError, Sendable {
+    public var exitCode: Int32 { 1 }
+
     public var version: String
     public init(version: String) { self.version = version }
     public var description: String {

@@ -36,7 +36,9 @@ public enum PrivateFile {
 }
 
 /// A private file could not be written.
-public struct PrivateFileError: Error, CustomStringConvertible, Sendable {
+public struct PrivateFileError: RekeyError, Sendable {
+    public var exitCode: Int32 { 1 }
+
     public var path: String
     public var reason: String
 

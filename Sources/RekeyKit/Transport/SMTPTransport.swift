@@ -55,7 +55,9 @@ public struct SMTPConfiguration: Sendable {
     }
 }
 
-public struct SMTPConfigurationError: Error, CustomStringConvertible, Sendable {
+public struct SMTPConfigurationError: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public var problem: String
     public var description: String { "bad SMTP URL: \(problem)" }
 }

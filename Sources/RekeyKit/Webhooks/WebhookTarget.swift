@@ -73,7 +73,9 @@ public struct WebhookTarget: Sendable {
     }
 }
 
-public struct WebhookTargetError: Error, CustomStringConvertible, Sendable {
+public struct WebhookTargetError: RekeyError, Sendable {
+    public var exitCode: Int32 { 2 }
+
     public var url: String
     public var problem: String
     public var description: String { "webhook URL \(url): \(problem)" }
