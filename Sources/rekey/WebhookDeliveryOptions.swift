@@ -44,36 +44,3 @@ struct WebhookDeliveryOptions: ParsableArguments {
         return options
     }
 }
-
-/// Reads `env:NAME` and `file:PATH` secret references; `store:` ones are already sealed in the store.
-func resolveSecretReference(_ reference: SecretReference) -> String? {
-    switch reference.source {
-    case .env: return getenv(reference.name).map { String(cString: $0) }  // not `environment`: it copies every variable per call
-    case .file: return try? String(contentsOfFile: reference.name, encoding: .utf8)
-    case .store: return nil
-    }
-}
-
-/// The worker loop for these options: mail goes through `REKEY_SMTP_URL`, or to `./outbox` without it.
-func makeWorkerLoop(options: GlobalOptions, delivery: WebhookDeliveryOptions, store: AppDatabase, keyRing: KeyRing,
-                    registry: Registry, logger: Logger) throws -> WorkerLoop {
-    let keeper = TokenKeeper(store: store, keyRing: keyRing, registry: registry, http: try CurlMulti(maxConnections: 4),
-                             logger: logger, resolve: resolveSecretReference)
-    return try WorkerLoop(store: store, keyRing: keyRing, registry: registry, templates: options.templates,
-                          webhookOptions: delivery.webhookOptions, logger: logger, mailTransport: { try DeliveryOptions.defaultTransport() },
-                          refresher: {
-                              let outcomes = try await keeper.refreshDue(within: 600)
-                              return (outcomes.filter { $0.outcome == "refreshed" }.count,
-                                      outcomes.filter { $0.outcome == "failed" || $0.outcome == "needs-reconnect" }.count)
-                          })
-}
-
-/// Syncs webhook endpoints, warning (not failing) about partners whose signing secret is missing: their
-/// messages wait until it is provided.
-func syncEndpointsWarning(store: AppDatabase, registry: Registry, keyRing: KeyRing, options: GlobalOptions) async throws {
-    let problems = try await store.syncWebhookEndpoints(registry: registry, keyRing: keyRing, resolve: resolveSecretReference,
-                                                        registryFile: options.registry)
-    for problem in problems.values.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }) {
-        Console.error(problem.description.replacingOccurrences(of: ": error: ", with: ": warning: ") + " (its webhooks wait)")
-    }
-}
