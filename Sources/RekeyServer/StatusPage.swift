@@ -40,13 +40,13 @@ struct StatusPage: ResponseGenerator {
     /// A summary of every endpoint, then only those needing attention (disabled, failing or with pending
     /// messages): with thousands of partners, a row for each healthy one would bury the few that matter.
     var webhookSection: String {
-        let disabled = webhooks.filter { $0.state == "disabled" }.count
-        let failing = webhooks.filter { $0.state == "active" && $0.failingSince != nil }.count
+        let disabled = webhooks.filter { $0.state == .disabled }.count
+        let failing = webhooks.filter { $0.state == .active && $0.failingSince != nil }.count
         let pending = webhooks.reduce(0) { $0 + $1.pending }
         // Disabled first, then failing, then those merely holding messages: the cap must not hide the worst.
         let attention = webhooks.filter(\.needsAttention).sorted {
-            ($0.state == "disabled" ? 0 : $0.failingSince != nil ? 1 : 2, $0.partner)
-                < ($1.state == "disabled" ? 0 : $1.failingSince != nil ? 1 : 2, $1.partner)
+            ($0.state == .disabled ? 0 : $0.failingSince != nil ? 1 : 2, $0.partner)
+                < ($1.state == .disabled ? 0 : $1.failingSince != nil ? 1 : 2, $1.partner)
         }
         var html = table("Webhook endpoints", ["Endpoints", "Disabled", "Failing", "Messages pending", "Delivered", "Failed"], [[
             "\(webhooks.count)", "\(disabled)", "\(failing)", "\(pending)", "\(webhooks.reduce(0) { $0 + $1.delivered })",
@@ -56,7 +56,7 @@ struct StatusPage: ResponseGenerator {
                       ["Partner", "State", "Failing since", "Pending", "Delivered", "Failed", "Next attempt", "Last attempt"],
                       attention.prefix(Self.attentionRows).map {
             let last = $0.lastAttempt.map { a in a.status.map { "HTTP \($0)" } ?? (a.error ?? "-") } ?? "-"
-            return [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), $0.failingSince ?? "-", "\($0.pending)",
+            return [$0.partner, $0.state.rawValue + ($0.disabledReason.map { " (\($0))" } ?? ""), $0.failingSince ?? "-", "\($0.pending)",
                     "\($0.delivered)", "\($0.failed)", $0.nextAttemptAt ?? "-", last]
         })
         if attention.count > Self.attentionRows {

@@ -14,7 +14,7 @@ struct InstallationsList: AsyncParsableCommand {
         let list = try await store.installations(integration: integration)
         if json { return try Console.json(list) }
         Console.out(Table.render(header: ["ID", "INTEGRATION", "CUSTOMER", "STATE", "SECRETS"], rows: list.map {
-            [$0.id, $0.integration, $0.customer, $0.state, $0.secretFields.joined(separator: ",")]
+            [$0.id, $0.integration, $0.customer, $0.state.rawValue, $0.secretFields.joined(separator: ",")]
         }))
     }
 }

@@ -30,8 +30,8 @@ struct OAuthRefresh: AsyncParsableCommand {
             try Console.json(outcomes)
         } else {
             if outcomes.isEmpty { Console.out("nothing due") }
-            for o in outcomes { Console.out("\(o.installation)  \(o.outcome)\(o.expiresAt.map { "  expires \($0)" } ?? "")\(o.error.map { "  \($0)" } ?? "")") }
+            for o in outcomes { Console.out("\(o.installation)  \(o.outcome.rawValue)\(o.expiresAt.map { "  expires \($0)" } ?? "")\(o.error.map { "  \($0)" } ?? "")") }
         }
-        if outcomes.contains(where: { $0.outcome == "failed" || $0.outcome == "needs-reconnect" }) { throw ExitCode(1) }
+        if outcomes.contains(where: \.outcome.isFailure) { throw ExitCode(1) }
     }
 }

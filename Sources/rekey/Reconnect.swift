@@ -50,12 +50,12 @@ struct Reconnect: AsyncParsableCommand {
             let result = try await reconnector.reconnect(installation, options: reconnectOptions)
             if json { return try Console.json(result) }
             switch result.outcome {
-            case "planned":
+            case .planned:
                 Console.out("plan for \(result.installation) (\(result.integration), \(result.customer)), nothing done:")
                 for (index, step) in result.steps.enumerated() { Console.out("  \(index + 1). \(step)") }
-            case "already-migrated":
+            case .alreadyMigrated:
                 Console.out("\(result.installation) is already migrated; nothing to do")
-            default:
+            case .migrated:
                 Console.out("\(result.installation) migrated to \(result.protocolName): tokens sealed, verified with \(result.verifiedWith ?? "-"), "
                     + "purged \(result.purged.isEmpty ? "nothing" : result.purged.joined(separator: ", "))")
             }

@@ -113,10 +113,10 @@ struct WebhooksSend: AsyncParsableCommand {
             try Console.json(Result(event: event, messages: queued, delivery: summary, phases: phases, phaseCPU: phaseCPU))
         } else {
             for message in queued {
-                let state = states[message.id] ?? "?"
+                let state = states[message.id]?.rawValue ?? "?"
                 Console.out("\(message.partner)  \(message.id)  \(state)\(message.created ? "" : " (already sent with this idempotency key)")")
             }
-            let pending = states.values.filter { $0 == "pending" }.count
+            let pending = states.values.filter { $0 == .pending }.count
             if pending > 0, let next = summary.nextAttemptAt {
                 Console.out("\(pending) pending; next attempt at \(next); `rekey worker` delivers retries")
             }
@@ -124,6 +124,6 @@ struct WebhooksSend: AsyncParsableCommand {
                 Console.out("disabled endpoints: \(summary.disabledEndpoints.joined(separator: ", ")) (see `rekey webhooks status`)")
             }
         }
-        if states.values.contains(where: { $0 != "delivered" }) { throw ExitCode(1) }
+        if states.values.contains(where: { $0 != .delivered }) { throw ExitCode(1) }
     }
 }

@@ -26,7 +26,7 @@ struct WebhooksStatus: AsyncParsableCommand {
         if json { return try Console.json(endpoints) }
         Console.out(Table.render(header: ["PARTNER", "STATE", "PENDING", "DELIVERED", "FAILED", "NEXT ATTEMPT", "LAST", "URL"], rows: endpoints.map {
             let last = $0.lastAttempt.map { a in a.status.map { "HTTP \($0)" } ?? (a.error ?? "-") } ?? "-"
-            return [$0.partner, $0.state + ($0.disabledReason.map { " (\($0))" } ?? ""), "\($0.pending)", "\($0.delivered)", "\($0.failed)",
+            return [$0.partner, $0.state.rawValue + ($0.disabledReason.map { " (\($0))" } ?? ""), "\($0.pending)", "\($0.delivered)", "\($0.failed)",
                     $0.nextAttemptAt ?? "-", last, $0.url]
         }))
     }

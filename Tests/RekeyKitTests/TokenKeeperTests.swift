@@ -59,7 +59,7 @@ import Testing
             }
         })
         let result = try await reconnector.reconnect(id, options: ReconnectOptions())
-        #expect(result.outcome == "migrated")
+        #expect(result.outcome == .migrated)
         return (id, provider, registry, http)
     }
 
@@ -79,7 +79,7 @@ import Testing
             for _ in 0..<10 { group.addTask { try await keeper.refresh(installation: id) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(outcomes.count == 10 && outcomes.allSatisfy { $0.outcome == "refreshed" })
+        #expect(outcomes.count == 10 && outcomes.allSatisfy { $0.outcome == .refreshed })
         let after = try await tokenRequests(provider, http)
         #expect(after.1 - before.1 == 1)
         #expect(after.0 - before.0 == 1)
@@ -93,7 +93,7 @@ import Testing
         let old = try #require(try await fixture.store.tokens(installation: id, keyRing: fixture.ring).refresh)
         let keeper = TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger,
                                  resolve: Self.resolve, invalidGrantLimit: 2)
-        #expect(try await keeper.refresh(installation: id).outcome == "refreshed")
+        #expect(try await keeper.refresh(installation: id).outcome == .refreshed)
         let rotated = try #require(try await fixture.store.tokens(installation: id, keyRing: fixture.ring).refresh)
         #expect(rotated != old)
 
@@ -103,11 +103,11 @@ import Testing
         let first = try await keeper.refresh(installation: id)
 
         // Then the failure says it was reused, and the second invalid_grant marks the installation
-        #expect(first.outcome == "failed")
+        #expect(first.outcome == .failed)
         #expect(first.error?.contains("rejected as reused") == true, "\(String(describing: first.error))")
         let second = try await keeper.refresh(installation: id)
-        #expect(second.outcome == "needs-reconnect")
-        #expect(try await fixture.store.installation(id)?.state == "needs_reconnect")
+        #expect(second.outcome == .needsReconnect)
+        #expect(try await fixture.store.installation(id)?.state == .needsReconnect)
         #expect(try await fixture.store.grant(installation: id)?.lastRefreshError?.contains("invalid_grant") == true)
     }
 
@@ -116,7 +116,7 @@ import Testing
         #expect(try await fixture.store.claimRefresh(installation: id, seconds: 30) != nil)
         let before = try await tokenRequests(provider, http)
         let keeper = TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger, resolve: Self.resolve)
-        #expect(try await keeper.refresh(installation: id).outcome == "busy")
+        #expect(try await keeper.refresh(installation: id).outcome == .busy)
         #expect(try await tokenRequests(provider, http).1 == before.1)
     }
 }

@@ -158,17 +158,17 @@ import Testing
         let status = try await fixture.store.webhookStatus()
         #expect(status.map(\.partner) == ["flaky", "gone", "ok"])
         let (flaky, gone, ok) = (status[0], status[1], status[2])
-        #expect(ok.state == "active" && ok.delivered == 1 && ok.pending == 0 && ok.failed == 0 && ok.nextAttemptAt == nil)
+        #expect(ok.state == .active && ok.delivered == 1 && ok.pending == 0 && ok.failed == 0 && ok.nextAttemptAt == nil)
         #expect(ok.lastAttempt?.status == 204 && ok.lastAttempt?.messageID == ids["ok"] && ok.lastSuccessAt == ok.lastAttempt?.at)
         #expect(ok.failingSince == nil && ok.signingSecrets == 1)
-        #expect(flaky.state == "active" && flaky.pending == 1 && flaky.delivered == 0 && flaky.lastSuccessAt == nil)
+        #expect(flaky.state == .active && flaky.pending == 1 && flaky.delivered == 0 && flaky.lastSuccessAt == nil)
         #expect(flaky.lastAttempt?.status == 500 && flaky.lastAttempt?.error == "HTTP 500" && flaky.failingSince != nil)
         // (measured from the failed attempt, not from now: on a loaded machine the pass itself may take seconds)
         let retry = try #require(flaky.nextAttemptAt.flatMap { try? Date($0, strategy: .iso8601) })
         let failed = try #require(flaky.lastAttempt.flatMap { try? Date($0.at, strategy: .iso8601) })
         let wait = retry.timeIntervalSince(failed)
         #expect(wait >= 3.99 && wait < 7, "the first retry waits 5 s ± 20 % after the attempt, got \(wait) s")
-        #expect(gone.state == "disabled" && gone.disabledReason == "410 Gone" && gone.failed == 0 && gone.pending == 1)
+        #expect(gone.state == .disabled && gone.disabledReason == "410 Gone" && gone.failed == 0 && gone.pending == 1)
         #expect(gone.lastAttempt?.status == 410 && gone.nextAttemptAt == nil)
     }
 
@@ -185,7 +185,7 @@ import Testing
         #expect(summary.disabledEndpoints == ["gone"] && summary.failed == 0)  // held, for `webhooks enable`
         #expect(await told.messages == ["gone: 410 Gone"])
         let status = try await fixture.store.webhookStatus()
-        #expect(status.first?.state == "disabled" && status.first?.disabledReason == "410 Gone")
+        #expect(status.first?.state == .disabled && status.first?.disabledReason == "410 Gone")
 
         // A later message for the disabled endpoint is kept, not sent (with the one that met the 410)
         _ = try await fixture.store.enqueueWebhooks(event: "credentials.exposed", bodies: [("gone", Array("{}".utf8))], idempotencyKey: nil)
@@ -222,7 +222,7 @@ import Testing
                                                logger: logger) { partner, reason in await told.add("\(partner): \(reason)") }
         _ = try await dispatcher.run(waitUpTo: 3)
         let status = try #require(try await fixture.store.webhookStatus().first)
-        #expect(status.state == "disabled")
+        #expect(status.state == .disabled)
         #expect(status.disabledReason?.hasPrefix("failing without a success for") == true)
         #expect(status.pending == 1, "the message is kept for when the endpoint is re-enabled")
         #expect(await told.messages.count == 1)
@@ -323,7 +323,7 @@ import Testing
         #expect(try requests(dir.file("log")).count == 1)
         #expect(summary.attempted == 1 && summary.disabledEndpoints == ["p"])
         let status = try #require(try await fixture.store.webhookStatus().first)
-        #expect(status.state == "disabled" && status.pending == 4 && status.failed == 0, "\(status)")
+        #expect(status.state == .disabled && status.pending == 4 && status.failed == 0, "\(status)")
 
         // And once the partner's endpoint is back (a new URL, enabled again), all four are delivered and verify
         let back = try registry(port: receiver.port, paths: ["p": "/ok"], rate: "2/s")

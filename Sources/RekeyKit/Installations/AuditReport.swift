@@ -65,7 +65,7 @@ extension AppDatabase {
                 FROM installation i
                 """) {
                 result[row["id"]] = Installation(integration: row["integration_id"], customer: row["customer"],
-                                                 migrated: row["state"] == "migrated", holdsSecret: row["holds_secret"])
+                                                 migrated: (row["state"] as InstallationState?) == .migrated, holdsSecret: row["holds_secret"])
             }
             for row in try Row.fetchAll(db, sql: "SELECT installation_id, email FROM installation_contact") {
                 result[row["installation_id"]]?.contacts.append(row["email"])

@@ -1,12 +1,22 @@
 import Foundation
 import GRDB
 
+/// Where an installation stands (the schema's CHECK holds the same three values).
+public enum InstallationState: String, Sendable, Codable, DatabaseValueConvertible {
+    /// As imported: authenticating with its stored password or token.
+    case active
+    /// Moved to OAuth; its password is purged.
+    case migrated
+    /// Its OAuth grant was refused for good: the customer must reconnect.
+    case needsReconnect = "needs_reconnect"
+}
+
 /// An installation, as `reconnect` and token upkeep need it.
 public struct InstallationRecord: Sendable, Codable {
     public var id: String
     public var integration: String
     public var customer: String
-    public var state: String
+    public var state: InstallationState
     public var config: [String: String]
     /// Names of the secret fields it holds now.
     public var secretFields: [String]

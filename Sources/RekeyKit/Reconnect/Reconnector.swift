@@ -34,14 +34,21 @@ public struct ReconnectError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// What `reconnect` did (`migrated`, or `already-migrated` when there was nothing to do), or would do (`planned`,
+/// with `--dry-run`).
+public enum ReconnectOutcome: String, Sendable, Codable {
+    case migrated
+    case alreadyMigrated = "already-migrated"
+    case planned
+}
+
 /// What `reconnect` did, or would do.
 public struct ReconnectResult: Sendable, Codable {
     public var installation: String
     public var integration: String
     public var customer: String
     public var protocolName: String
-    /// `migrated`, `already-migrated` or `planned`.
-    public var outcome: String
+    public var outcome: ReconnectOutcome
     public var steps: [String]
     public var purged: [String]
     public var verifiedWith: String?
@@ -85,9 +92,9 @@ public struct Reconnector: Sendable {
         }
         let plan = self.plan(installation, integration, migration)
         var result = ReconnectResult(installation: id, integration: integration.id, customer: installation.customer,
-                                     protocolName: migration.target.rawValue, outcome: "planned", steps: plan, purged: [], verifiedWith: nil, site: nil)
-        if installation.state == "migrated" {
-            result.outcome = "already-migrated"
+                                     protocolName: migration.target.protocolName, outcome: .planned, steps: plan, purged: [], verifiedWith: nil, site: nil)
+        if installation.state == .migrated {
+            result.outcome = .alreadyMigrated
             return result
         }
         if options.dryRun { return result }
@@ -97,11 +104,9 @@ public struct Reconnector: Sendable {
         var verify = migration.verify
         verify.url = expand(verify.url, installation.config)
         switch migration.target {
-        case .oauth1:
-            guard let target = migration.oauth1 else { throw fail(.plan, "the registry has no oauth1 block") }
+        case .oauth1(let target):
             tokens = try await authorizeOAuth1(target, installation, options: options, fail: fail)
-        case .oauth2:
-            guard let target = migration.oauth2 else { throw fail(.plan, "the registry has no oauth2 block") }
+        case .oauth2(let target):
             tokens = try await authorizeOAuth2(target, installation, options: options, fail: fail)
             if let resources = target.accessibleResourcesURL {
                 let site = try await selectSite(resources, tokens: tokens, installation: installation, options: options, fail: fail)
@@ -112,8 +117,6 @@ public struct Reconnector: Sendable {
             var config = installation.config
             if let site = tokens.siteID { config["cloud_id"] = config["cloud_id"] ?? site }
             verify.url = expand(migration.verify.url, config)
-        default:
-            throw fail(.plan, "cannot migrate to \(migration.target.rawValue)")
         }
 
         // seal, verify, and only then purge
@@ -135,8 +138,8 @@ public struct Reconnector: Sendable {
             throw fail(.purge, "\(error)")
         }
         result.verifiedWith = call
-        result.outcome = "migrated"
-        logger.notice("installation migrated", metadata: ["installation": "\(id)", "protocol": "\(migration.target.rawValue)"])
+        result.outcome = .migrated
+        logger.notice("installation migrated", metadata: ["installation": "\(id)", "protocol": "\(migration.target.protocolName)"])
         return result
     }
 
@@ -283,8 +286,7 @@ public struct Reconnector: Sendable {
         var request = HTTPRequest(method: call.method, url: call.url, headers: [("Accept", "application/json")])
         let response: HTTPResponse
         switch migration.target {
-        case .oauth1:
-            guard let target = migration.oauth1 else { return }
+        case .oauth1(let target):
             let consumerKey = resolve(target.consumerKey) ?? ""
             let method: OAuth1SignatureMethod = switch target.signatureMethod {
             case .rsaSHA1: .rsaSHA1(privateKeyPEM: target.privateKey.flatMap(resolve) ?? "")
@@ -295,7 +297,7 @@ public struct Reconnector: Sendable {
                                       requestTokenURL: "", authorizeURL: "", accessTokenURL: "", http: http)
             response = try await client.perform(request, token: OAuth1Token(token: tokens.accessToken.exposedString,
                                                                              secret: tokens.tokenSecret?.exposedString ?? ""))
-        default:
+        case .oauth2:
             request.headers.append(("Authorization", "Bearer \(tokens.accessToken.exposedString)"))
             response = try await http.perform(request)
         }

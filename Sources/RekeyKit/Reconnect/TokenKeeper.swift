@@ -3,11 +3,23 @@ import Foundation
 import Logging
 import OAuth
 
+/// How one refresh ended.
+public enum RefreshResult: String, Sendable, Codable {
+    case refreshed
+    /// Another process holds the installation's refresh lease.
+    case busy
+    case failed
+    /// Refused for good (`invalid_grant` again and again): the customer must reconnect.
+    case needsReconnect = "needs-reconnect"
+
+    /// Whether the refresh left the installation without fresh tokens.
+    public var isFailure: Bool { self == .failed || self == .needsReconnect }
+}
+
 /// The outcome of one refresh.
 public struct RefreshOutcome: Sendable, Codable {
     public var installation: String
-    /// `refreshed`, `busy` (another process holds the lease), `failed`, or `needs-reconnect`.
-    public var outcome: String
+    public var outcome: RefreshResult
     public var expiresAt: String?
     public var error: String?
 }
@@ -53,7 +65,7 @@ public final class TokenKeeper: Sendable {
 
     private func performRefresh(_ id: String) async throws -> RefreshOutcome {
         guard try await store.claimRefresh(installation: id) != nil else {
-            return RefreshOutcome(installation: id, outcome: "busy", error: "another process is refreshing it")
+            return RefreshOutcome(installation: id, outcome: .busy, error: "another process is refreshing it")
         }
         let (client, refreshToken) = try await clientAndRefreshToken(id)
         do {
@@ -61,17 +73,17 @@ public final class TokenKeeper: Sendable {
             let tokens = GrantedTokens(protocolName: "oauth2", accessToken: Secret(response.accessToken),
                                        refreshToken: response.refreshToken.map(Secret.init), expiresAt: response.expiresAt, scope: response.scope)
             try await store.saveRefresh(installation: id, tokens: tokens, keyRing: keyRing)
-            return RefreshOutcome(installation: id, outcome: "refreshed", expiresAt: response.expiresAt.map(AppDatabase.timestamp))
+            return RefreshOutcome(installation: id, outcome: .refreshed, expiresAt: response.expiresAt.map(AppDatabase.timestamp))
         } catch let error as OAuth2Error {
             let invalidGrant = error.code == "invalid_grant"
             let reason = invalidGrant && error.errorDescription?.localizedCaseInsensitiveContains("reuse") == true
                 ? "the refresh token was rejected as reused (an old, rotated token): \(error)" : "\(error)"
             let marked = try await store.recordRefreshFailure(installation: id, error: reason, invalidGrant: invalidGrant, limit: invalidGrantLimit)
             logger.warning("token refresh failed", metadata: ["installation": "\(id)", "error": "\(reason)"])
-            return RefreshOutcome(installation: id, outcome: marked ? "needs-reconnect" : "failed", error: reason)
+            return RefreshOutcome(installation: id, outcome: marked ? .needsReconnect : .failed, error: reason)
         } catch {
             try await store.recordRefreshFailure(installation: id, error: "\(error)", invalidGrant: false)
-            return RefreshOutcome(installation: id, outcome: "failed", error: "\(error)")
+            return RefreshOutcome(installation: id, outcome: .failed, error: "\(error)")
         }
     }
 

@@ -82,10 +82,27 @@ public struct Integration: Sendable {
 
 /// How an installation moves off its stored credential.
 public struct Migration: Sendable {
-    public var target: AuthKind
-    public var oauth1: OAuth1Target?
-    public var oauth2: OAuth2Target?
+    public var target: MigrationTarget
     public var verify: VerifyCall
+
+    /// The OAuth 1.0a settings, when that is the target.
+    public var oauth1: OAuth1Target? { if case .oauth1(let target) = target { target } else { nil } }
+    /// The OAuth 2.0 settings, when that is the target.
+    public var oauth2: OAuth2Target? { if case .oauth2(let target) = target { target } else { nil } }
+}
+
+/// The protocol an installation migrates to, with its settings: only a valid pair can be built.
+public enum MigrationTarget: Sendable {
+    case oauth1(OAuth1Target)
+    case oauth2(OAuth2Target)
+
+    /// `oauth1` or `oauth2`, as in the registry.
+    public var protocolName: String {
+        switch self {
+        case .oauth1: AuthKind.oauth1.rawValue
+        case .oauth2: AuthKind.oauth2.rawValue
+        }
+    }
 }
 
 public struct OAuth1Target: Sendable {

@@ -139,19 +139,18 @@ final class RegistryParser {
 
     private func migration(_ node: Node, config: Set<String>) -> Migration? {
         guard let f = fields(node, context: "migrate", allowed: ["to", "oauth1", "oauth2", "verify"], templates: config) else { return nil }
-        let target = f.enumeration("to", AuthKind.self, required: true)
-        var oauth1: OAuth1Target?
-        var oauth2: OAuth2Target?
-        if target == .oauth1 {
-            oauth1 = f.required("oauth1", because: "`to: oauth1`").flatMap { self.oauth1($0, config: config) }
-        } else if target == .oauth2 {
-            oauth2 = f.required("oauth2", because: "`to: oauth2`").flatMap { self.oauth2($0, config: config) }
-        } else if let target, let place = f["to"] {
-            error("cannot migrate to '\(target.rawValue)'; expected oauth1 or oauth2", at: place)
+        let kind = f.enumeration("to", AuthKind.self, required: true)
+        var target: MigrationTarget?
+        if kind == .oauth1 {
+            target = f.required("oauth1", because: "`to: oauth1`").flatMap { self.oauth1($0, config: config) }.map(MigrationTarget.oauth1)
+        } else if kind == .oauth2 {
+            target = f.required("oauth2", because: "`to: oauth2`").flatMap { self.oauth2($0, config: config) }.map(MigrationTarget.oauth2)
+        } else if let kind, let place = f["to"] {
+            error("cannot migrate to '\(kind.rawValue)'; expected oauth1 or oauth2", at: place)
         }
         let verify = f.required("verify", because: "every migration proves the new credentials").flatMap { self.verify($0, config: config) }
-        guard let target, let verify, oauth1 != nil || oauth2 != nil else { return nil }
-        return Migration(target: target, oauth1: oauth1, oauth2: oauth2, verify: verify)
+        guard let target, let verify else { return nil }
+        return Migration(target: target, verify: verify)
     }
 
     private func oauth1(_ node: Node, config: Set<String>) -> OAuth1Target? {

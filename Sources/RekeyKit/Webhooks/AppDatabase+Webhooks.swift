@@ -66,11 +66,29 @@ public struct QueuedWebhook: Sendable, Codable {
     public var created: Bool
 }
 
+/// Whether rekey sends to a partner's endpoint (the schema's CHECK holds the same values).
+public enum WebhookEndpointState: String, Sendable, Codable, DatabaseValueConvertible {
+    case active
+    /// After 410 Gone, or failing too long: nothing is sent until `webhooks enable`.
+    case disabled
+}
+
+/// Where one webhook message stands (the schema's CHECK holds the same values).
+public enum WebhookMessageState: String, Sendable, Codable, DatabaseValueConvertible {
+    /// Waiting for its next attempt (or for its endpoint to be enabled).
+    case pending
+    /// Claimed by a run; the claim lasts until `next_attempt_at`.
+    case delivering
+    case delivered
+    /// Given up after the retry schedule.
+    case failed
+}
+
 /// Endpoint health and pending work, for `webhooks status`.
 public struct WebhookEndpointStatus: Sendable, Codable {
     public var partner: String
     public var url: String
-    public var state: String
+    public var state: WebhookEndpointState
     public var disabledReason: String?
     public var failingSince: String?
     public var lastSuccessAt: String?
@@ -82,7 +100,7 @@ public struct WebhookEndpointStatus: Sendable, Codable {
     public var lastAttempt: Attempt?
 
     /// Disabled, failing, or holding messages not yet delivered.
-    public var needsAttention: Bool { state == "disabled" || failingSince != nil || pending > 0 }
+    public var needsAttention: Bool { state == .disabled || failingSince != nil || pending > 0 }
 
     public struct Attempt: Sendable, Codable {
         public var messageID: String
@@ -421,7 +439,7 @@ extension AppDatabase {
                     pending: (count["pending"] ?? 0) + (count["delivering"] ?? 0), delivered: count["delivered"] ?? 0,
                     failed: count["failed"] ?? 0,
                     // A disabled endpoint's messages wait for `webhooks enable`, not for a time.
-                    nextAttemptAt: row[2] == "active" ? next[partner].map { Self.timestamp(Date(timeIntervalSince1970: $0)) } : nil,
+                    nextAttemptAt: row[2] == WebhookEndpointState.active.rawValue ? next[partner].map { Self.timestamp(Date(timeIntervalSince1970: $0)) } : nil,
                     lastAttempt: lastAttempt[partner])
             }
         }
@@ -430,9 +448,9 @@ extension AppDatabase {
 
 extension AppDatabase {
     /// The state of each of these messages.
-    public func webhookMessageStates(_ ids: Set<String>) async throws -> [String: String] {
+    public func webhookMessageStates(_ ids: Set<String>) async throws -> [String: WebhookMessageState] {
         try await writer.read { db in
-            var states: [String: String] = [:]
+            var states: [String: WebhookMessageState] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT id, state FROM webhook_message WHERE id IN (SELECT value FROM json_each(?))",
                                         arguments: [Self.jsonList(ids)]) {
                 states[row["id"]] = row["state"]

@@ -12,7 +12,7 @@ func makeWorkerLoop(options: GlobalOptions, delivery: WebhookDeliveryOptions, st
                           webhookOptions: delivery.webhookOptions, logger: logger, mailTransport: { try DeliveryOptions.defaultTransport() },
                           refresher: {
                               let outcomes = try await keeper.refreshDue(within: 600)
-                              return (outcomes.filter { $0.outcome == "refreshed" }.count,
-                                      outcomes.filter { $0.outcome == "failed" || $0.outcome == "needs-reconnect" }.count)
+                              return (outcomes.filter { $0.outcome == .refreshed }.count,
+                                      outcomes.filter(\.outcome.isFailure).count)
                           })
 }
