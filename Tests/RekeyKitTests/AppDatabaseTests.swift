@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import RekeyKit
+@testable import RekeyKit
 import RekeyTestSupport
 import Testing
 

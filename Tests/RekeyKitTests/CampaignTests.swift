@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import RekeyKit
+@testable import RekeyKit
 import RekeyTestSupport
 import Testing
 

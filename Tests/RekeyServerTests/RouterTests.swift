@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
-import RekeyKit
+@testable import RekeyKit
 import RekeyServer
 import RekeyTestSupport
 import Testing

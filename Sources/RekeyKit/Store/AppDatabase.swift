@@ -7,8 +7,8 @@ import Logging
 /// The schema holds the invariants: secrets can only be stored sealed, the audit log is append-only,
 /// and every installation belongs to a known integration. Methods are named after what they do.
 public final class AppDatabase: Sendable {
-    /// The underlying connection pool; tests may read it directly.
-    public let writer: DatabasePool
+    /// The connection pool: only RekeyKit's intent-named methods touch it (tests reach it with `@testable import`).
+    let writer: DatabasePool
     let logger: Logger
 
     /// Opens (creating if needed) the store at `path` and runs pending migrations. A new store file is
