@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a finished process left behind.
 public struct CommandResult: Sendable {
@@ -26,7 +29,7 @@ public struct CommandResult: Sendable {
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                        directory: String? = nil, stdin: String? = nil) async throws -> CommandResult {
     let process = makeProcess(executable, arguments, environment: environment, directory: directory)
-    let out = Pipe(), err = Pipe(), input = Pipe()
+    let out = Pipe.private(), err = Pipe.private(), input = Pipe.private()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = input
@@ -35,20 +38,20 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     try process.run()
     if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
     try? input.fileHandleForWriting.close()
-    // Foundation's terminationHandler and waitUntilExit are not reliable here (see ChildExits); wait with waitpid
-    // on a thread of our own, so no cooperative thread blocks.
-    let status: Int32 = await withCheckedContinuation { continuation in
+    // Foundation's terminationHandler and waitUntilExit are not reliable here (see ChildExits); wait with waitpid,
+    // and for the output, on a thread of our own, so no cooperative thread blocks.
+    return await withCheckedContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(returning: process.waitForExit())
+            let status = process.waitForExit()
+            continuation.resume(returning: CommandResult(status: status, stdout: outData.finish(), stderr: errData.finish()))
         }
     }
-    return CommandResult(status: status, stdout: outData.finish(), stderr: errData.finish())
 }
 
 /// `runProcess` for code already on its own thread.
 public func runProcessBlocking(_ executable: String, _ arguments: [String]) throws -> CommandResult {
     let process = makeProcess(executable, arguments, environment: [:], directory: nil)
-    let out = Pipe(), err = Pipe()
+    let out = Pipe.private(), err = Pipe.private()
     process.standardOutput = out
     process.standardError = err
     let outData = OutputCollector(out.fileHandleForReading)
@@ -60,19 +63,45 @@ public func runProcessBlocking(_ executable: String, _ arguments: [String]) thro
 
 /// Drains a pipe on a background thread.
 final class OutputCollector: @unchecked Sendable {
-    private var data = Data()
+    private let lock = NSLock()
+    private var data = Data()  // guarded by `lock`
     private let done = DispatchSemaphore(value: 0)
+    private let fd: Int32
 
     init(_ handle: FileHandle) {
+        fd = handle.fileDescriptor
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { data.append(chunk) }
+            }
             done.signal()
         }
     }
 
+    /// Everything the process wrote, once it has exited. Waits for end of file, but not forever: should another
+    /// process have inherited the pipe's write end, the output is taken once the pipe holds nothing more.
     func finish() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
+        if done.wait(timeout: .now() + 2) == .timedOut {
+            var pending: Int32 = 1
+            while ioctl(fd, UInt(FIONREAD), &pending) == 0 && pending > 0 { usleep(10_000) }
+            usleep(50_000)  // the reader appends what it took last
+        }
+        return lock.withLock { String(decoding: data, as: UTF8.self) }
+    }
+}
+
+extension Pipe {
+    /// A pipe whose ends close on exec: only the child it is handed to gets them (as its standard streams), not
+    /// another test's process started at the same moment, which would hold the write end open and keep
+    /// the reader from ever seeing end of file.
+    public static func `private`() -> Pipe {
+        let pipe = Pipe()
+        for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
+        }
+        return pipe
     }
 }
 

@@ -18,7 +18,7 @@ public final class TestServer: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         process.environment = env
-        let out = Pipe(), input = Pipe()
+        let out = Pipe.private(), input = Pipe.private()
         process.standardOutput = out
         process.standardInput = input
         try process.run()
