@@ -2,37 +2,6 @@ import Foundation
 import GRDB
 import Mail
 
-/// Who a campaign goes to.
-public enum Audience: Sendable {
-    /// A CSV or JSON Lines file with an `email` column or key; other columns are template variables.
-    case file(String)
-    /// The contacts of every exposed installation of an integration, one message per contact.
-    case affected(integration: String)
-    /// Recipients rekey chose itself, such as a partner's security contact.
-    case recipients([AudienceRecipient])
-}
-
-/// One recipient given directly, with its template variables.
-public struct AudienceRecipient: Sendable {
-    public var email: String
-    public var name: String?
-    public var variables: [String: String]
-
-    public init(email: String, name: String? = nil, variables: [String: String]) {
-        self.email = email
-        self.name = name
-        self.variables = variables
-    }
-}
-
-/// What a draft produced.
-public struct DraftSummary: Sendable, Codable {
-    public var campaign: Int64
-    public var name: String
-    public var template: String
-    public var recipients: Int
-}
-
 extension AppDatabase {
     /// Renders and validates a message for every recipient, in one transaction: a missing variable, an
     /// invalid address, a duplicate recipient or a header injection refuses the whole draft.

@@ -1,50 +1,6 @@
 import Foundation
 import GRDB
 
-/// A recipient claimed for an attempt (already recorded as `sending`).
-public struct ClaimedRecipient: Sendable {
-    public var id: Int64
-    public var email: String
-    public var name: String?
-    public var variablesJSON: String
-    public var messageID: String
-    /// Attempts so far, this one included.
-    public var attempts: Int
-}
-
-/// The recorded end of one attempt.
-struct RecordedDelivery: Sendable {
-    var id: Int64
-    var state: DeliveryState
-    var code: Int?
-    var enhanced: String?
-    var text: String
-    var nextAttemptAt: Double?
-    var sentAt: String?
-}
-
-/// Counts and failures of one campaign, for `campaign status`.
-public struct CampaignStatus: Sendable, Codable {
-    public struct Failure: Sendable, Codable {
-        public var email: String
-        public var state: DeliveryState
-        public var attempts: Int
-        public var code: Int?
-        public var enhanced: String?
-        public var reason: String?
-    }
-
-    public var campaign: Campaign
-    public var counts: [String: Int]
-    public var total: Int
-    /// Messages accepted per second between the first and the last acceptance.
-    public var rate: Double?
-    public var nextRetryAt: String?
-    /// How many recipients did not get their message (failed, unknown or deferred): `failures` may list fewer.
-    public var undelivered: Int
-    public var failures: [Failure]
-}
-
 extension AppDatabase {
     public func campaign(_ id: Int64) async throws -> Campaign {
         guard let campaign = try await writer.read({ try Self.fetchCampaign($0, id) }) else { throw CampaignNotFound(id: id) }

@@ -1,13 +1,6 @@
 import Foundation
 import GRDB
 
-/// One recipient's message exactly as `send` would compose it.
-public struct CampaignPreviewMessage: Sendable {
-    public var recipient: String
-    public var eml: [UInt8]
-    public var html: String
-}
-
 extension AppDatabase {
     public func preview(campaign id: Int64, recipient email: String?, template: EmailTemplate) async throws -> CampaignPreviewMessage {
         let found = try await writer.read { db -> ClaimedRecipient? in

@@ -2,65 +2,6 @@ import Foundation
 import Logging
 import Mail
 
-/// How a send runs.
-public struct SendOptions: Sendable {
-    /// SMTP connections; up to twice as many messages are in flight (composed while the connections are busy).
-    public var concurrency: Int = 8
-    /// Messages per second at most, when set.
-    public var rate: Double?
-    public var retry = RetryPolicy()
-    /// Keep running while a deferred retry falls due within this many seconds; later ones are left
-    /// for the next `campaign send` or `rekey worker`.
-    public var waitForRetries: Double = 120
-    /// Recipients claimed (recorded as `sending`) per store transaction; the next batch is claimed while one is sent.
-    public var claimBatch = 128
-    /// Results are committed in batches of this many, or after `flushInterval` seconds.
-    public var flushBatch = 256
-    public var flushInterval = 0.05
-    /// How long the run's claim on the campaign holds without a heartbeat (renewed every third of it).
-    public var leaseDuration = 30.0
-    /// Take the campaign only if its last run sent through the same destination (a worker taking over).
-    public var sameDestinationOnly = false
-
-    public init() {}
-}
-
-/// What the send loop's task group hands back: one attempt's outcome, or the commit timer.
-enum SendEvent: Sendable {
-    case delivered(ClaimedRecipient, DeliveryResult)
-    case tick
-}
-
-/// A snapshot for progress displays.
-public struct SendProgress: Sendable {
-    public var total: Int
-    public var sent: Int
-    public var failed: Int
-    public var deferred: Int
-    public var unknown: Int
-    public var done: Int
-    public var elapsed: Double
-    /// Acceptances per second in this run.
-    public var rate: Double
-}
-
-/// What a send run did.
-public struct SendSummary: Sendable, Codable {
-    public var campaign: Int64
-    public var state: CampaignState
-    public var destination: String
-    public var attempted: Int
-    public var sent: Int
-    public var failed: Int
-    public var deferred: Int
-    public var unknown: Int
-    /// Recipients re-sent because an earlier run died mid-attempt.
-    public var resumedInterrupted: Int
-    public var elapsedSeconds: Double
-    public var rate: Double
-    public var nextRetryAt: String?
-}
-
 /// Sends a campaign: claims due recipients in small batches, renders and composes each message, delivers
 /// through the transport with bounded concurrency and an optional rate, and records every outcome in
 /// batched transactions. Safe to interrupt at any point and run again.

@@ -1,64 +1,6 @@
 import Foundation
 import GRDB
 
-/// Where an installation stands (the schema's CHECK holds the same three values).
-public enum InstallationState: String, Sendable, Codable, DatabaseValueConvertible {
-    /// As imported: authenticating with its stored password or token.
-    case active
-    /// Moved to OAuth; its password is purged.
-    case migrated
-    /// Its OAuth grant was refused for good: the customer must reconnect.
-    case needsReconnect = "needs_reconnect"
-}
-
-/// An installation, as `reconnect` and token upkeep need it.
-public struct InstallationRecord: Sendable, Codable {
-    public var id: String
-    public var integration: String
-    public var customer: String
-    public var state: InstallationState
-    public var config: [String: String]
-    /// Names of the secret fields it holds now.
-    public var secretFields: [String]
-}
-
-/// Tokens obtained by an OAuth flow, still in memory.
-public struct GrantedTokens: Sendable {
-    public var protocolName: String
-    /// OAuth 2.0 access token, or OAuth 1.0a token.
-    public var accessToken: Secret
-    /// OAuth 2.0 refresh token, or OAuth 1.0a token secret.
-    public var refreshToken: Secret?
-    public var tokenSecret: Secret?
-    public var expiresAt: Date?
-    public var scope: String?
-    public var siteID: String?
-    public var siteURL: String?
-
-    public init(protocolName: String, accessToken: Secret, refreshToken: Secret? = nil, tokenSecret: Secret? = nil,
-                expiresAt: Date? = nil, scope: String? = nil, siteID: String? = nil, siteURL: String? = nil) {
-        self.protocolName = protocolName
-        self.accessToken = accessToken
-        self.refreshToken = refreshToken
-        self.tokenSecret = tokenSecret
-        self.expiresAt = expiresAt
-        self.scope = scope
-        self.siteID = siteID
-        self.siteURL = siteURL
-    }
-}
-
-/// An OAuth grant as stored (tokens still sealed).
-public struct StoredGrant: Sendable, Codable {
-    public var installation: String
-    public var protocolName: String
-    public var expiresAt: Double?
-    public var generation: Int
-    public var refreshFailures: Int
-    public var lastRefreshError: String?
-    public var siteID: String?
-}
-
 extension AppDatabase {
     /// The secret fields holding OAuth material.
     public enum TokenField {

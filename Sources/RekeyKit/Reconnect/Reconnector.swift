@@ -3,58 +3,6 @@ import Foundation
 import Logging
 import OAuth
 
-/// How `reconnect` runs.
-public struct ReconnectOptions: Sendable {
-    /// Show the plan; touch nothing.
-    public var dryRun = false
-    /// OAuth 1.0a out-of-band: the user types the verifier instead of a loopback redirect.
-    public var outOfBand = false
-    /// The site (id or URL) to pick from accessible resources, when the installation's config does not say.
-    public var site: String?
-    /// How long to wait for the user to authorize.
-    public var authorizationTimeout: Duration = .seconds(300)
-
-    public init() {}
-}
-
-/// The steps of a migration, in order.
-public enum ReconnectStep: String, Sendable, Codable {
-    case plan, authorize, exchange, selectSite = "select-site", seal, verify, purge
-}
-
-/// A migration that stopped. The stored password is still in place and the installation is as it was.
-public struct ReconnectError: Error, CustomStringConvertible, Sendable {
-    public var installation: String
-    public var step: ReconnectStep
-    public var reason: String
-
-    public var description: String {
-        "reconnect \(installation) failed at step '\(step.rawValue)': \(reason). "
-            + (step == .purge ? "The new tokens are stored; run reconnect again to finish." : "The stored password is untouched; run reconnect again when fixed.")
-    }
-}
-
-/// What `reconnect` did (`migrated`, or `already-migrated` when there was nothing to do), or would do (`planned`,
-/// with `--dry-run`).
-public enum ReconnectOutcome: String, Sendable, Codable {
-    case migrated
-    case alreadyMigrated = "already-migrated"
-    case planned
-}
-
-/// What `reconnect` did, or would do.
-public struct ReconnectResult: Sendable, Codable {
-    public var installation: String
-    public var integration: String
-    public var customer: String
-    public var protocolName: String
-    public var outcome: ReconnectOutcome
-    public var steps: [String]
-    public var purged: [String]
-    public var verifiedWith: String?
-    public var site: String?
-}
-
 /// Moves one installation off its stored password: authorize (OAuth 1.0a or 2.0, as the registry says),
 /// seal the tokens, prove them with the registry's API call, and only then purge the password.
 public struct Reconnector: Sendable {
@@ -305,11 +253,4 @@ public struct Reconnector: Sendable {
             throw VerificationFailed(call: "\(call.method) \(call.url)", status: response.status, expected: call.expectStatus)
         }
     }
-}
-
-struct VerificationFailed: Error, CustomStringConvertible {
-    var call: String
-    var status: Int
-    var expected: Int
-    var description: String { "\(call) answered HTTP \(status), expected \(expected): the new tokens do not work" }
 }

@@ -3,27 +3,6 @@ import Foundation
 import Logging
 import OAuth
 
-/// How one refresh ended.
-public enum RefreshResult: String, Sendable, Codable {
-    case refreshed
-    /// Another process holds the installation's refresh lease.
-    case busy
-    case failed
-    /// Refused for good (`invalid_grant` again and again): the customer must reconnect.
-    case needsReconnect = "needs-reconnect"
-
-    /// Whether the refresh left the installation without fresh tokens.
-    public var isFailure: Bool { self == .failed || self == .needsReconnect }
-}
-
-/// The outcome of one refresh.
-public struct RefreshOutcome: Sendable, Codable {
-    public var installation: String
-    public var outcome: RefreshResult
-    public var expiresAt: String?
-    public var error: String?
-}
-
 /// Keeps OAuth 2.0 tokens fresh: refreshes due ones with rotation (the new refresh token replaces the old one
 /// in one transaction), lets concurrent refreshes of one installation share a single token request, and
 /// marks an installation "needs reconnect" after repeated `invalid_grant`. Also revokes.

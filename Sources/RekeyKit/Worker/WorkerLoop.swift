@@ -1,16 +1,6 @@
 import Foundation
 import Logging
 
-/// What one pass of the worker did.
-public struct WorkerPass: Sendable, Codable {
-    public var webhooks: WebhookRunSummary
-    public var campaigns: [SendSummary]
-    public var tokensRefreshed: Int
-    public var refreshFailures: Int
-
-    public var didWork: Bool { webhooks.attempted > 0 || !campaigns.isEmpty || tokensRefreshed + refreshFailures > 0 }
-}
-
 /// The due work that `rekey worker` and `rekey serve` run: webhook retries, deferred campaign recipients,
 /// and OAuth token refreshes. Each pass is safe to interrupt; the store says what is still due.
 public final class WorkerLoop: Sendable {
@@ -85,56 +75,6 @@ public final class WorkerLoop: Sendable {
             if untilIdle && next == nil { return }
             let wait = min(interval, max(0.05, (next ?? .infinity) - Date().timeIntervalSince1970))
             try await Task.sleep(for: .seconds(wait))
-        }
-    }
-}
-
-/// Emails a partner's security contact when rekey stops sending to its webhook endpoint, through a
-/// one-recipient campaign (so the notice is tracked like every other message).
-struct PartnerNotifier: Sendable {
-    let store: AppDatabase
-    let registry: Registry
-    let templates: String
-    let logger: Logger
-    let transport: @Sendable () throws -> any MailTransport
-
-    func endpointDisabled(partner partnerID: String, reason: String) async {
-        guard let partner = registry.partner(partnerID), let contact = partner.securityContact else { return }
-        do {
-            let template = try EmailTemplate.load(named: "webhook-endpoint-disabled", from: templates)
-            let draft = try await store.draftCampaign(
-                name: "webhook endpoint disabled: \(partnerID)", template: template,
-                audience: .recipients([AudienceRecipient(email: contact.email, name: contact.name, variables: [
-                    "partner_name": partner.name, "endpoint_url": partner.webhook?.url ?? "", "reason": reason,
-                ])]), registry: registry)
-            var options = SendOptions()
-            options.waitForRetries = 0
-            let summary = try await CampaignSender(store: store, template: template, transport: try transport(), options: options, logger: logger)
-                .send(campaign: draft.campaign)
-            logger.notice("told the partner's security contact that its webhook endpoint is disabled", metadata: [
-                "partner": "\(partnerID)", "contact": "\(contact.email)", "campaign": "\(draft.campaign)", "sent": "\(summary.sent)",
-            ])
-        } catch {
-            logger.error("could not email the partner's security contact", metadata: ["partner": "\(partnerID)", "error": "\(error)"])
-        }
-    }
-}
-
-/// A mail transport made on first use and then shared: one set of connections, and one "no SMTP server" notice,
-/// per worker.
-final class TransportOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private let make: @Sendable () throws -> any MailTransport
-    private var made: (any MailTransport)?  // guarded by `lock`
-
-    init(_ make: @escaping @Sendable () throws -> any MailTransport) { self.make = make }
-
-    func get() throws -> any MailTransport {
-        try lock.withLock {
-            if let made { return made }
-            let transport = try make()
-            made = transport
-            return transport
         }
     }
 }

@@ -1,0 +1,7 @@
+/// How an integration authenticates to the partner's API.
+public enum AuthKind: String, Sendable, CaseIterable, Codable {
+    case password, apiToken = "api_token", oauth1, oauth2, none
+
+    /// Passwords and long-lived API tokens: what a leak lets an attacker use as is, indefinitely.
+    public var isPlaintextClass: Bool { self == .password || self == .apiToken }
+}
