@@ -5,5 +5,5 @@ struct InstallationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "installations",
         abstract: "Manage installations (one customer's use of one integration).",
-        subcommands: [InstallationsImport.self, InstallationsList.self])
+        subcommands: [Import.self, List.self])
 }

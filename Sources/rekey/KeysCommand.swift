@@ -5,5 +5,5 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Inspect and rotate the key ring that seals every stored secret.",
-        subcommands: [KeysStatus.self, KeysRotate.self, KeysRewrap.self, KeysPrune.self])
+        subcommands: [Status.self, Rotate.self, Rewrap.self, Prune.self])
 }

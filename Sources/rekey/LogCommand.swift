@@ -5,5 +5,5 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Read and check the audit log of what rekey did.",
-        subcommands: [LogVerify.self, LogShow.self])
+        subcommands: [Verify.self, Show.self])
 }

@@ -3,5 +3,5 @@ import ArgumentParser
 struct OAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oauth", abstract: "Keep migrated installations' OAuth tokens fresh, or revoke them.",
-        subcommands: [OAuthRefresh.self, OAuthRevoke.self])
+        subcommands: [Refresh.self, Revoke.self])
 }

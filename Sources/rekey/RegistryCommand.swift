@@ -5,5 +5,5 @@ struct RegistryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "registry",
         abstract: "Work with the registry of partners and integrations (partners.yaml).",
-        subcommands: [RegistryCheck.self])
+        subcommands: [Check.self])
 }
