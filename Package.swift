@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "RekeyKit",
             dependencies: [
-                "CCurl", "Curl", "Mail", "OAuth", "OpenSSLCrypto",
+                "Curl", "Mail", "OAuth", "OpenSSLCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -62,7 +62,7 @@ let package = Package(
         ),
         // Shared by the test targets: temporary folders, the built binary, real servers on loopback.
         .target(name: "RekeyTestSupport", path: "Tests/RekeyTestSupport"),
-        .testTarget(name: "CurlTests", dependencies: ["Curl", "RekeyTestSupport"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "RekeyTestSupport"]),
         .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "RekeyTestSupport"]),
         .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "Curl", "OAuth", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),

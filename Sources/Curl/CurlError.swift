@@ -1,4 +1,4 @@
-@_exported import CCurl
+import CCurl
 
 /// A failed libcurl call: the `CURLcode`, curl's generic message for it and,
 /// when libcurl filled `CURLOPT_ERRORBUFFER`, the transfer-specific detail.

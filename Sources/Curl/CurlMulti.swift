@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 
 /// Runs many transfers concurrently on one libcurl multi handle, driven by one dedicated

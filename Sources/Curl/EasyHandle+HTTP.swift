@@ -1,3 +1,5 @@
+import CCurl
+
 extension EasyHandle {
     /// Bodies up to this size go with the headers (libcurl's initial request buffer is 64 KiB).
     static let inlineBodyLimit = 60 * 1024

@@ -1,3 +1,5 @@
+import CCurl
+
 /// Owns one libcurl easy handle (`CURL *`) plus the state its callbacks write into:
 /// a capped response body, response header lines, an upload body served by the read
 /// callback, and the `curl_slist`s passed to list options.

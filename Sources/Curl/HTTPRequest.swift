@@ -1,3 +1,5 @@
+import CCurl
+
 /// An HTTP(S) request to run with `CurlMulti.perform(_:)` or `EasyHandle.perform(_:)`.
 public struct HTTPRequest: Sendable {
     /// The request method, e.g. "GET", "POST", "PUT", "DELETE", "HEAD".

@@ -1,3 +1,5 @@
+import CCurl
+
 /// A completed HTTP response (any status code; only transport failures throw).
 public struct HTTPResponse: Sendable {
     /// The HTTP status code of the final response.

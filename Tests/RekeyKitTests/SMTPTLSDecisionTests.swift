@@ -1,5 +1,4 @@
 import Foundation
-import CCurl
 @testable import RekeyKit
 import RekeyTestSupport
 import Testing
@@ -59,12 +58,12 @@ import Testing
 
     @Test func aMixOfLoopbackAndOtherAddressesRequiresTLS() throws {
         let mixed = try SMTPTransport(try configuration("smtp://mail.example:25"), connections: 1, resolver: { _, _ in ["127.0.0.1", "93.184.216.34"] })
-        #expect(mixed.tls == CURLUSESSL_ALL)
+        #expect(mixed.tls == .required)
         #expect(mixed.pin == "mail.example:25:127.0.0.1,93.184.216.34")
         let unresolved = try SMTPTransport(try configuration("smtp://localhost:25"), connections: 1, resolver: { _, _ in [] })
-        #expect(unresolved.tls == CURLUSESSL_ALL && unresolved.pin == nil)
+        #expect(unresolved.tls == .required && unresolved.pin == nil)
         let loopback = try SMTPTransport(try configuration("smtp://[::1]:2525"), connections: 1, resolver: { _, _ in ["::1"] })
-        #expect(loopback.tls == CURLUSESSL_TRY && loopback.pin == nil)
+        #expect(loopback.tls == .whenOffered && loopback.pin == nil)
     }
 }
 

@@ -1,4 +1,3 @@
-import CCurl
 import Curl
 import Foundation
 
@@ -78,7 +77,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     private var next = 0  // guarded by `lock`
 
     /// STARTTLS required, except for plain smtp:// to a host whose every address is loopback (tried there).
-    let tls: curl_usessl
+    let tls: SMTPTLS
     /// The `CURLOPT_RESOLVE` entry pinning the connection to the addresses the TLS decision looked at (nil when
     /// the host is an address, or did not resolve: then TLS is required and libcurl resolves, and fails, itself).
     let pin: String?
@@ -95,7 +94,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
         let host = configuration.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let addresses = resolver(host, configuration.port)
         let allLoopback = !addresses.isEmpty && addresses.allSatisfy { IPAddress($0)?.isLoopback == true }
-        self.tls = configuration.url.scheme == "smtp" && allLoopback ? CURLUSESSL_TRY : CURLUSESSL_ALL
+        self.tls = configuration.url.scheme == "smtp" && allLoopback ? .whenOffered : .required
         self.pin = HostResolver.pinEntry(host: host, port: configuration.port, addresses: addresses)
         let count = max(1, connections)
         self.slots = try (0..<count).map { _ in try CurlMulti(maxConnections: 1) }
@@ -127,21 +126,12 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
         let (slot, multi) = acquire()
         do {
             let (result, clean) = try await multi.perform(configure: { handle in
-                try handle.set(CURLOPT_URL, configuration.url.absoluteString)
-                try handle.set(CURLOPT_MAIL_FROM, "<\(mail.envelopeFrom)>")
-                try handle.set(CURLOPT_MAIL_RCPT, list: ["<\(mail.envelopeTo)>"])
-                try handle.set(CURLOPT_UPLOAD, true)
-                handle.uploadBody = mail.bytes
-                try handle.set(CURLOPT_INFILESIZE_LARGE, mail.bytes.count)
-                try handle.set(CURLOPT_USE_SSL, Int(tls.rawValue))
-                if let pin { try handle.set(CURLOPT_RESOLVE, list: [pin]) }
-                // No proxy from the environment: it would resolve the host again, past the pinned addresses.
-                try handle.set(CURLOPT_PROXY, "")
-                if let ca = configuration.caFile { try handle.set(CURLOPT_CAINFO, ca) }
-                if let user = configuration.username { try handle.set(CURLOPT_USERNAME, user) }
-                if let password = configuration.password { try handle.set(CURLOPT_PASSWORD, password.exposedString) }
-                try handle.set(CURLOPT_TIMEOUT_MS, Int(configuration.timeout * 1000))
-                try handle.set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000))
+                try handle.configure(for: SMTPUpload(
+                    url: configuration.url.absoluteString, from: mail.envelopeFrom, recipients: [mail.envelopeTo], message: mail.bytes,
+                    tls: tls, caFile: configuration.caFile, username: configuration.username,
+                    password: configuration.password?.exposedString, timeout: configuration.timeout,
+                    connectTimeout: configuration.connectTimeout))
+                try handle.pin(pin)
             }, complete: { handle, error in
                 let result = Self.classify(handle, error)
                 return (result, error == nil || result.code.map { $0 >= 400 } == true)

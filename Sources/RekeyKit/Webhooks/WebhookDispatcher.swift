@@ -268,10 +268,9 @@ private final class DeliveryContext: @unchecked Sendable {
         let resolve = target.resolveEntry
         dispatcher.http.start(configure: { handle in
             try handle.configure(for: request)
-            if let resolve { try handle.set(CURLOPT_RESOLVE, list: [resolve]) }
-            // No proxy from the environment (http_proxy, ALL_PROXY…): a proxy would resolve the host
-            // again and bypass the checked, pinned address.
-            try handle.set(CURLOPT_PROXY, "")
+            // Pinned to the checked address, and no proxy from the environment (http_proxy, ALL_PROXY…),
+            // which would resolve the host again.
+            try handle.pin(resolve)
         }, complete: { handle, error in
             // Headers matter only when the attempt failed (Retry-After).
             try handle.httpResponse(after: error, withHeaders: !(200..<300).contains(try handle.responseCode))
