@@ -38,8 +38,7 @@ public struct CampaignSender: Sendable {
             try await store.releaseLease(id, lease)
             return summary
         } catch {
-            heartbeat.cancel()
-            try? await store.releaseLease(id, lease)
+            try? await store.releaseLease(id, lease)  // (a renewal after this finds no lease of this run's to extend)
             throw error
         }
     }
