@@ -1,29 +1,25 @@
-/// A token bucket: at most `rate` acquisitions per second on average, with bursts of up to `burst`.
-struct RateLimiter {
-    let rate: Double
-    let burst: Double
-    private var tokens: Double
-    private var last: ContinuousClock.Instant
+import Foundation
 
-    init(rate: Double, burst: Double) {
+/// A rate with a burst, as reservations (the generic cell rate algorithm): each call takes the next slot and says
+/// how long to wait for it, so concurrent attempts can wait on their own while the rate holds across them.
+struct RateLimiter: Sendable {
+    /// Slots per second.
+    let rate: Double
+    /// Slots that may be taken at once after a quiet spell.
+    let burst: Double
+    /// When the next slot would be free with no burst, in seconds on the caller's clock.
+    private var theoreticalArrival: Double?
+
+    init(rate: Double, burst: Double = 1) {
         self.rate = rate
         self.burst = max(1, burst)
-        self.tokens = max(1, burst)
-        self.last = .now
     }
 
-    /// Waits until a token is available and takes it.
-    mutating func acquire() async throws {
-        let now = ContinuousClock.now
-        tokens = min(burst, tokens + (now - last).seconds * rate)
-        last = now
-        if tokens < 1 {
-            let wait = (1 - tokens) / rate
-            try await Task.sleep(for: .seconds(wait))
-            tokens = 1
-            last = .now
-        }
-        tokens -= 1
+    /// Takes the next slot: the seconds to wait before using it (0 when it is free now).
+    mutating func reserve(now: Double) -> Double {
+        let arrival = max(theoreticalArrival ?? now, now)
+        theoreticalArrival = arrival + 1 / rate
+        return max(0, arrival - now - (burst - 1) / rate)
     }
 }
 

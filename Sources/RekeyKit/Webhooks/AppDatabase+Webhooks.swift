@@ -177,6 +177,18 @@ extension AppDatabase {
         }
     }
 
+    /// Extends the claims of messages a live run still has under way (its heartbeat), so no other process
+    /// recovers them as interrupted.
+    func renewWebhookClaims(_ rowIDs: [Int64], lease: Double, now: Date = Date()) async throws {
+        guard !rowIDs.isEmpty else { return }
+        try await write { db in
+            let statement = try db.cachedStatement(sql: """
+                UPDATE webhook_message SET next_attempt_at = ? WHERE rowid = ? AND state = 'delivering'
+                """)
+            for rowID in rowIDs { try statement.execute(arguments: [now.timeIntervalSince1970 + lease, rowID]) }
+        }
+    }
+
     /// Claimed messages that were never attempted go back to pending, due now, with their claim undone.
     func releaseWebhooks(_ ids: [String], now: Date = Date()) async throws {
         guard !ids.isEmpty else { return }

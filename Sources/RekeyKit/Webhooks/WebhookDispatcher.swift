@@ -26,121 +26,27 @@ public final class WebhookDispatcher: Sendable {
     /// Runs every due attempt. Keeps going while a retry falls due within `waitUpTo` seconds; returns when
     /// nothing else is due in that window.
     ///
-    /// Claims, attempts and records overlap: the next batch is claimed while the current one is sent, and
-    /// finished attempts are written in batches while later ones run (one write at a time, in order).
+    /// Claims, attempts and records overlap (``DeliveryEngine``): the next batch is claimed while the current one
+    /// is sent, and finished attempts are committed in batches, and on a timer, while later ones run. A heartbeat
+    /// extends the claims of the messages under way, so no other process takes them while this run lives.
     public func run(waitUpTo: Double = 0, progress: @Sendable (WebhookRunSummary) -> Void = { _ in }) async throws -> WebhookRunSummary {
         _ = try await store.recoverInterruptedWebhooks()
         let clock = ContinuousClock()
         let started = clock.now
         var summary = WebhookRunSummary()
-        var buffer: [WebhookAttemptRecord] = []
-        var lastFlush = clock.now
-        let context = DeliveryContext(dispatcher: self)
-        let lease = options.timeout * 2 + 5
-        var writing: Task<Void, any Error>?
-        var claiming: Task<WebhookClaim, any Error>?
-        let (store, logger, onDisable, claimBatch) = (self.store, self.logger, self.onDisable, options.claimBatch)
-
-        /// Hands the buffered records to the writer once the previous batch is written.
-        func flush() async throws {
-            try await writing?.value
-            writing = nil
-            guard !buffer.isEmpty else { return }
-            let batch = buffer
-            buffer.removeAll(keepingCapacity: true)
-            lastFlush = clock.now
-            var disabled: [(partner: String, reason: String)] = []
-            for record in batch {
-                if let reason = record.disableEndpoint, !summary.disabledEndpoints.contains(record.partner) {
-                    summary.disabledEndpoints.append(record.partner)
-                    disabled.append((record.partner, reason))
-                }
+        let work = WebhookDelivery(dispatcher: self, lease: options.timeout * 2 + 5)
+        let engine = DeliveryEngine(work: work, limits: .init(inFlight: options.inFlight, claimBatch: options.claimBatch,
+                                                              commitBatch: options.flushBatch, commitInterval: options.flushInterval),
+                                    waitUpTo: waitUpTo)
+        try await engine.run(completed: { record in
+            summary.count(record)
+            if record.disableEndpoint != nil, !summary.disabledEndpoints.contains(record.partner) {
+                summary.disabledEndpoints.append(record.partner)
             }
-            writing = Task {
-                try await store.recordWebhookAttempts(batch)
-                for (partner, reason) in disabled {
-                    logger.warning("webhook endpoint disabled", metadata: ["partner": "\(partner)", "reason": "\(reason)"])
-                    await onDisable(partner, reason)
-                }
-            }
-        }
-        /// Flushes and waits until everything buffered is written.
-        func settle() async throws {
-            try await flush()
-            try await writing?.value
-            writing = nil
-        }
-        func claim() async throws -> WebhookClaim {
-            let next = claiming ?? Task { try await context.claim(limit: claimBatch, lease: lease) }
-            claiming = nil
-            return try await next.value
-        }
-
-        let completions = Completions()
-        // Outcomes are committed by batch size and on this timer: none waits behind a slow attempt.
-        let ticker = Task { [interval = options.flushInterval] in
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(interval))
-                completions.wake()
-            }
-        }
-        defer { ticker.cancel() }
-        var inFlight = 0
-        var pending: [ClaimedWebhook] = []
-        var drained = false
-        /// Takes every finished attempt (waiting for one), for the summary and the next write.
-        func collect() async {
-            let records = await completions.take()
-            inFlight -= records.count
-            for record in records { buffer.append(record); summary.count(record) }
+        }, committed: {
             summary.timed((clock.now - started).seconds)
             progress(summary)
-        }
-        do {
-            while true {
-                if Task.isCancelled {
-                    // Stop starting attempts; let those under way end and be written, put the rest back.
-                    let unsent = pending.map(\.id) + ((try? await claiming?.value)?.messages.map(\.id) ?? [])
-                    try await Task { try await store.releaseWebhooks(unsent) }.value  // not cancelled with this task
-                    pending = []
-                    claiming = nil
-                    while inFlight > 0 { await collect() }
-                    try await settle()
-                    throw CancellationError()
-                }
-                if pending.isEmpty && !drained {
-                    let batch = try await claim()
-                    pending = batch.messages.reversed()
-                    drained = pending.isEmpty
-                    if pending.count == claimBatch {  // more are likely due: claim them while these are sent
-                        claiming = Task { try await context.claim(limit: claimBatch, lease: lease) }
-                    }
-                }
-                while inFlight < options.inFlight, let message = pending.popLast() {
-                    context.start(message, completions: completions)
-                    inFlight += 1
-                }
-                if inFlight > 0 {
-                    await collect()
-                    if pending.isEmpty { drained = false }
-                    if buffer.count >= options.flushBatch || (clock.now - lastFlush).seconds >= options.flushInterval {
-                        try await flush()
-                    }
-                    continue
-                }
-                try await settle()
-                guard let next = try await store.nextWebhookAttempt() else { break }
-                let wait = next - Date().timeIntervalSince1970
-                guard wait <= waitUpTo else { break }
-                if wait > 0 { try await Task.sleep(for: .seconds(wait)) }
-                drained = false
-            }
-        } catch {
-            // Leave nothing half-done: what was attempted is written (or its claims expire and are retried).
-            _ = try? await claiming?.value
-            try? await writing?.value
-            throw error
-        }
+        })
         summary.timed((clock.now - started).seconds)
         summary.nextAttemptAt = try await store.nextWebhookAttempt().map { AppDatabase.timestamp(Date(timeIntervalSince1970: $0)) }
         return summary
@@ -156,32 +62,73 @@ public final class WebhookDispatcher: Sendable {
     }
 }
 
-/// Per-run state shared by the attempts: checked targets, the secrets that sign for each claimed partner,
-/// opened secrets, per-endpoint rate slots. A lock, not an actor: every attempt touches it, and hops cost.
-private final class DeliveryContext: @unchecked Sendable {
+/// A webhook dispatch as ``DeliveryEngine`` runs it, with the state its attempts share: checked targets, the
+/// secrets that sign for each claimed partner, opened secrets, per-endpoint rates, the claims under way.
+/// A lock, not an actor: every attempt touches it, and hops cost.
+private final class WebhookDelivery: DeliveryWork, @unchecked Sendable {
     let dispatcher: WebhookDispatcher
+    /// Seconds a claim holds without a heartbeat.
+    let lease: Double
     private let lock = NSLock()
     // Guarded by `lock`.
     private var targets: [String: Result<WebhookTarget, WebhookTargetError>] = [:]
     private var sealed: [String: [SealedSigningSecret]] = [:]
     private var opened: [SealedSigningSecret: StandardWebhooks.SigningSecret] = [:]
-    private var nextSlot: [String: Double] = [:]
+    private var rates: [String: RateLimiter] = [:]
     /// Partners whose endpoint this run saw disabled (410 Gone, failing too long): nothing more is sent to them.
     private var stopped: Set<String> = []
+    /// Partners whose disabling was announced (logged, `onDisable`).
+    private var announced: Set<String> = []
+    /// Messages claimed and not yet recorded or released, by row id: the heartbeat extends their claims.
+    private var underWay: Set<Int64> = []
 
-    init(dispatcher: WebhookDispatcher) { self.dispatcher = dispatcher }
+    init(dispatcher: WebhookDispatcher, lease: Double) {
+        self.dispatcher = dispatcher
+        self.lease = lease
+    }
 
     /// Claims a batch and opens its partners' new signing secrets, off the send loop (in the claiming task).
     /// A secret that fails to open is left for `signingSecrets` to report on each of its messages.
-    func claim(limit: Int, lease: Double) async throws -> WebhookClaim {
+    func claim(limit: Int) async throws -> [ClaimedWebhook] {
         let claim = try await dispatcher.store.claimWebhooks(limit: limit, lease: lease)
         let unopened = lock.withLock { claim.secrets.values.joined().filter { opened[$0] == nil } }
         let newlyOpened = unopened.compactMap { sealed in (try? sealed.open(keyRing: dispatcher.keyRing)).map { (sealed, $0) } }
         lock.withLock {
             sealed.merge(claim.secrets) { $1 }
             for (s, o) in newlyOpened { opened[s] = o }
+            underWay.formUnion(claim.messages.map(\.rowID))
         }
-        return claim
+        return claim.messages
+    }
+
+    func commit(_ records: [WebhookAttemptRecord]) async throws {
+        try await dispatcher.store.recordWebhookAttempts(records)
+        let disabled = lock.withLock {
+            underWay.subtract(records.map(\.messageRowID))
+            return records.compactMap { r in r.disableEndpoint.flatMap { announced.insert(r.partner).inserted ? (r.partner, $0) : nil } }
+        }
+        for (partner, reason) in disabled {
+            dispatcher.logger.warning("webhook endpoint disabled", metadata: ["partner": "\(partner)", "reason": "\(reason)"])
+            await dispatcher.onDisable(partner, reason)
+        }
+    }
+
+    func release(_ messages: [ClaimedWebhook]) async throws {
+        try await dispatcher.store.releaseWebhooks(messages.map(\.id))
+        lock.withLock { underWay.subtract(messages.map(\.rowID)) }
+    }
+
+    func nextDue() async throws -> Double? {
+        try await dispatcher.store.nextWebhookAttempt()
+    }
+
+    var renewInterval: Double? { lease / 3 }
+
+    /// Extends the claims of the messages under way; per-message claims cannot be lost while this runs.
+    func renew() async throws -> Bool {
+        let rowIDs = lock.withLock { Array(underWay) }
+        try await dispatcher.store.renewWebhookClaims(rowIDs, lease: lease)
+        return true
     }
 
     func target(_ message: ClaimedWebhook) -> Result<WebhookTarget, WebhookTargetError> {
@@ -208,51 +155,34 @@ private final class DeliveryContext: @unchecked Sendable {
     /// Seconds to wait so the partner's endpoint stays under its rate.
     func reserveSlot(_ partner: String, rate: Double?) -> Double {
         guard let rate else { return 0 }
-        return lock.withLock {
-            let now = Date().timeIntervalSince1970
-            let slot = max(now, nextSlot[partner] ?? now)
-            nextSlot[partner] = slot + 1 / rate
-            return slot - now
-        }
+        return lock.withLock { rates[partner, default: RateLimiter(rate: rate)].reserve(now: Date().timeIntervalSince1970) }
     }
 
-    /// Starts one attempt: signs it (every active secret, a fresh timestamp) and hands it to libcurl, after
-    /// the endpoint's rate allows. Its record arrives through `completions`, from libcurl's thread.
-    func start(_ message: ClaimedWebhook, completions: Completions) {
+    /// One attempt: signs it (every active secret, a fresh timestamp) and hands it to libcurl once the endpoint's
+    /// rate allows. Right before sending, an endpoint this run saw disabled gets nothing: the message is handed
+    /// back, to stay pending until `webhooks enable`.
+    func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
         do {
             let target = try self.target(message).get()
             let secrets = try signingSecrets(message.partner)
             guard !secrets.isEmpty else { throw MissingSigningSecret(partner: message.partner) }
             let wait = reserveSlot(message.partner, rate: message.rate)
-            if wait > 0 {
-                Task {
-                    try? await Task.sleep(for: .seconds(wait))
-                    self.sendUnlessStopped(message, to: target, secrets: secrets, completions: completions)
-                }
-            } else {
-                sendUnlessStopped(message, to: target, secrets: secrets, completions: completions)
+            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+            guard !lock.withLock({ stopped.contains(message.partner) }) else {
+                let now = Date()
+                return WebhookAttemptRecord(
+                    messageID: message.id, messageRowID: message.rowID, partner: message.partner, attemptedAt: now, status: nil,
+                    latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: now.timeIntervalSince1970,
+                    disableEndpoint: nil, attempted: false)
             }
+            return await withCheckedContinuation { done in send(message, to: target, secrets: secrets) { done.resume(returning: $0) } }
         } catch {
-            completions.add(finish(message, attemptedAt: Date(), result: .failure(error)))
+            return finish(message, attemptedAt: Date(), result: .failure(error))
         }
-    }
-
-    /// Checked right before each attempt (after any wait for the endpoint's rate): once this run has seen the
-    /// endpoint disabled, the message is not sent but handed back, to stay pending until `webhooks enable`.
-    private func sendUnlessStopped(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
-                                   completions: Completions) {
-        guard !lock.withLock({ stopped.contains(message.partner) }) else {
-            let now = Date()
-            return completions.add(WebhookAttemptRecord(
-                messageID: message.id, messageRowID: message.rowID, partner: message.partner, attemptedAt: now, status: nil,
-                latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: now.timeIntervalSince1970,
-                disableEndpoint: nil, attempted: false))
-        }
-        send(message, to: target, secrets: secrets, completions: completions)
     }
 
     private func send(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
-                      completions: Completions) {
+                      done: @escaping @Sendable (WebhookAttemptRecord) -> Void) {
         let options = dispatcher.options
         let attemptedAt = Date()
         let timestamp = Int(attemptedAt.timeIntervalSince1970)
@@ -275,7 +205,7 @@ private final class DeliveryContext: @unchecked Sendable {
             // Headers matter only when the attempt failed (Retry-After).
             try handle.httpResponse(after: error, withHeaders: !(200..<300).contains(try handle.responseCode))
         }, done: { result in
-            completions.add(self.finish(message, attemptedAt: attemptedAt, result: result))
+            done(self.finish(message, attemptedAt: attemptedAt, result: result))
         })
     }
 

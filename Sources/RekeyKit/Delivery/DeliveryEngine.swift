@@ -1,0 +1,132 @@
+import Foundation
+
+/// Runs a ``DeliveryStateMachine`` against real work: every claim, attempt, commit, timer and renewal is a
+/// child task of one task group, and their results are the machine's events.
+struct DeliveryEngine<Work: DeliveryWork> {
+    let work: Work
+    let limits: DeliveryStateMachine<Work.Item, Work.Outcome>.Limits
+    /// Keep running while more work falls due within this many seconds.
+    let waitUpTo: Double
+
+    private enum Event: Sendable {
+        case claimed([Work.Item])
+        case completed(Work.Outcome)
+        case committed
+        case released
+        case tick
+        case leaseLost
+        case heartbeatEnded
+    }
+
+    /// Runs until nothing more falls due within `waitUpTo`, the task is cancelled or the run's claim is lost.
+    ///
+    /// `completed` sees every outcome as it arrives and `committed` runs after each commit, both on this task.
+    /// Throws `CancellationError` when cancelled and ``DeliveryLeaseLost`` when the claim was lost, after
+    /// committing every outcome of the attempts already under way.
+    func run(completed: (Work.Outcome) -> Void, committed: () -> Void) async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
+        func now() -> Double { (clock.now - started).seconds }
+        var machine = DeliveryStateMachine<Work.Item, Work.Outcome>(limits: limits, now: now())
+        var stopReason: (any Error)?
+        let work = self.work
+
+        try await withThrowingTaskGroup(of: Event.self) { group in
+            if let interval = work.renewInterval {
+                group.addTask {
+                    while true {
+                        try? await Task.sleep(for: .seconds(interval))
+                        if Task.isCancelled { return .heartbeatEnded }
+                        if try await !Self.uncancelled({ try await work.renew() }) { return .leaseLost }
+                    }
+                }
+            }
+            var actions = machine.start(now: now())
+            while true {
+                var idle = false
+                for action in actions {
+                    switch action {
+                    case .claim:
+                        group.addTask { .claimed(try await Self.uncancelled { try await work.claim(limit: limits.claimBatch) }) }
+                    case .attempt(let items):
+                        for item in items { group.addTask { .completed(await work.attempt(item)) } }
+                    case .commit(let outcomes):
+                        group.addTask {
+                            try await Self.uncancelled { try await work.commit(outcomes) }
+                            return .committed
+                        }
+                    case .release(let items):
+                        group.addTask {
+                            try await Self.uncancelled { try await work.release(items) }
+                            return .released
+                        }
+                    case .scheduleTick(let after):
+                        group.addTask {
+                            try? await Task.sleep(for: .seconds(after))
+                            return .tick
+                        }
+                    case .idle:
+                        idle = true
+                    case .finish:
+                        group.cancelAll()
+                        return
+                    }
+                }
+                if idle {
+                    actions = try await whenIdle(&machine, now: now)
+                    continue
+                }
+                guard let event = try await group.next() else { return }
+                actions = []
+                if Task.isCancelled && stopReason == nil {
+                    stopReason = CancellationError()
+                    actions += machine.stop(now: now())
+                }
+                switch event {
+                case .claimed(let items): actions += machine.claimed(items, now: now())
+                case .completed(let outcome):
+                    completed(outcome)
+                    actions += machine.completed([outcome], now: now())
+                case .committed:
+                    committed()
+                    actions += machine.committed(now: now())
+                case .tick: actions += machine.tick(now: now())
+                case .released, .heartbeatEnded: break
+                case .leaseLost:
+                    stopReason = stopReason ?? DeliveryLeaseLost()
+                    actions += machine.stop(now: now())
+                }
+            }
+        }
+        if let stopReason { throw stopReason }
+        try Task.checkCancellation()
+    }
+
+    /// Nothing is under way: wait for the next item falling due within `waitUpTo`, or stop.
+    private func whenIdle(_ machine: inout DeliveryStateMachine<Work.Item, Work.Outcome>, now: () -> Double) async throws
+        -> [DeliveryStateMachine<Work.Item, Work.Outcome>.Action]
+    {
+        if !Task.isCancelled, let due = try await work.nextDue() {
+            let wait = due - Date().timeIntervalSince1970
+            if wait <= waitUpTo {
+                if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
+                if !Task.isCancelled { return machine.resume(now: now()) }
+            }
+        }
+        return machine.stop(now: now())
+    }
+
+    /// Runs a store operation to its end even when the run is being cancelled: what was attempted is written.
+    private static func uncancelled<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await operation() }.value
+    }
+}
+
+/// Another process took over the run's work (its heartbeat could not renew the claim in time). The run stopped
+/// attempting and committed what it had done.
+public struct DeliveryLeaseLost: RekeyError {
+    public var exitCode: Int32 { 1 }
+    public var description: String {
+        "another process took over this run's work (its lease could not be renewed in time); this run stopped after recording what it sent"
+    }
+}
