@@ -2,11 +2,13 @@ import Foundation
 import GRDB
 
 extension AppDatabase {
+    /// The campaign with this id; throws `CampaignNotFound` when there is none.
     public func campaign(_ id: Int64) async throws -> Campaign {
         guard let campaign = try await writer.read({ try Self.fetchCampaign($0, id) }) else { throw CampaignNotFound(id: id) }
         return campaign
     }
 
+    /// Every campaign, oldest first.
     public func campaigns() async throws -> [Campaign] {
         try await writer.read { try Campaign.fetchAll($0, sql: "SELECT * FROM campaign ORDER BY id") }
     }

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 
 extension AppDatabase {
+    /// The message the campaign's first recipient, or the one with address `email` (any case), would get, composed as
+    /// `send` composes it; throws `InputError` when there is no such recipient.
     public func preview(campaign id: Int64, recipient email: String?, template: EmailTemplate) async throws -> CampaignPreviewMessage {
         let found = try await writer.read { db -> ClaimedRecipient? in
             try Row.fetchOne(db, sql: """

@@ -2,6 +2,7 @@ import Foundation
 
 /// What one delivery attempt came to, as the transport saw it.
 public struct DeliveryResult: Sendable, Equatable {
+    /// What the recipient's state becomes: sent, deferred (or failed after the last attempt), failed, or unknown.
     public enum Outcome: Sendable, Equatable {
         /// The server accepted the message.
         case accepted
@@ -13,6 +14,7 @@ public struct DeliveryResult: Sendable, Equatable {
         case unknown
     }
 
+    /// How the attempt ended.
     public var outcome: Outcome
     /// The SMTP (or HTTP) reply code, when there was one.
     public var code: Int?
@@ -23,6 +25,7 @@ public struct DeliveryResult: Sendable, Equatable {
     /// A server's request to wait at least this long before retrying (HTTP `Retry-After`).
     public var retryAfter: Double?
 
+    /// Creates a result; only the outcome and a text are required.
     public init(outcome: Outcome, code: Int? = nil, enhanced: String? = nil, text: String, retryAfter: Double? = nil) {
         self.outcome = outcome
         self.code = code

@@ -8,13 +8,20 @@ import Yams
 ///
 /// Every recipient also provides `email` and, when known, `contact_name`.
 public struct EmailTemplate: Sendable {
+    /// Variables every template may use without declaring them.
     public static let builtInVariables: Set<String> = ["email", "contact_name"]
 
+    /// The folder's name, e.g. `credential-exposure`.
     public let name: String
+    /// `description` from template.yaml; empty when absent.
     public let description: String
+    /// The sender (`From:` and the envelope sender).
     public let from: MailAddress
+    /// The `Reply-To:` address, when set.
     public let replyTo: MailAddress?
+    /// The variables each recipient must have, non-blank, besides the built-in ones; in declaration order.
     public let variables: [String]
+    /// `List-Unsubscribe` URIs such as `mailto:…` or `https://…`; none when empty.
     public let listUnsubscribe: [String]
     let subject: MustacheTemplate
     let text: MustacheTemplate
@@ -22,8 +29,11 @@ public struct EmailTemplate: Sendable {
 
     /// The rendered parts for one recipient.
     public struct Rendered: Sendable {
+        /// The subject line.
         public var subject: String
+        /// The plain-text body.
         public var text: String
+        /// The HTML body, values HTML-escaped.
         public var html: String
     }
 

@@ -11,6 +11,7 @@ public struct RetryPolicy: Sendable {
     /// ±fraction of random spread, so retries from many recipients do not arrive together.
     public var jitter: Double
 
+    /// The defaults: 1 minute doubling to at most 1 hour, 8 attempts, ±20 % jitter.
     public init(base: Double = 60, maximum: Double = 3600, maxAttempts: Int = 8, jitter: Double = 0.2) {
         self.base = base
         self.maximum = maximum

@@ -5,7 +5,9 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
     /// nil when the problem has no place in the file (it cannot be read, it is empty, an id is unknown).
     public var line: Int?
+    /// The column, from 1; nil exactly when `line` is.
     public var column: Int?
+    /// What is wrong, for people; it never quotes a secret or a value refused as unsafe to print.
     public var message: String
 
     /// A problem at a place in the file.
@@ -22,6 +24,7 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `FILE:LINE:COLUMN: error: MESSAGE`, or `FILE: error: MESSAGE` without a place.
     public var description: String {
         guard let line, let column else { return "\(file): error: \(message)" }
         return "\(file):\(line):\(column): error: \(message)"
@@ -33,19 +36,24 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
 /// At most `maxListed` problems are kept and listed; the rest are only counted, so a file that is wrong on every
 /// one of its rows neither floods the terminal nor holds every message in memory.
 public struct InputError: RekeyError, Sendable {
+    /// 2: bad input; nothing was changed or sent.
     public var exitCode: Int32 { 2 }
 
+    /// How many diagnostics are kept and listed.
     public static let maxListed = 100
 
+    /// The first `maxListed` problems, in the order found.
     public var diagnostics: [Diagnostic]
     /// Problems found beyond those listed.
     public var unlisted: Int
 
+    /// Keeps the first `maxListed` of `diagnostics`; `total`, when more were found than passed, counts them all.
     public init(_ diagnostics: [Diagnostic], total: Int? = nil) {
         self.diagnostics = Array(diagnostics.prefix(Self.maxListed))
         unlisted = max(0, (total ?? diagnostics.count) - self.diagnostics.count)
     }
 
+    /// One diagnostic a line, `… and N more` when some were not listed, then `N errors`.
     public var description: String {
         let count = diagnostics.count + unlisted
         let more = unlisted > 0 ? ["… and \(unlisted) more"] : []

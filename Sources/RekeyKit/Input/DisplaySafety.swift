@@ -2,6 +2,7 @@
 /// (ESC starts terminal escape sequences, BEL ends window-title ones), DEL, the bidirectional marks, embeddings,
 /// overrides and isolates (the "Trojan Source" characters), and the line and paragraph separators.
 public enum DisplaySafety {
+    /// Whether `scalar` is such a character; line feed and tab count too (`escaped` spares them).
     public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x00...0x1F, 0x7F...0x9F, 0x061C, 0x200E, 0x200F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069: true

@@ -8,6 +8,8 @@ public enum EmailAddress {
     private static let localAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~.".utf8)
     private static let labelAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-".utf8)
 
+    /// Whether rekey accepts `address`: at most 254 bytes, a local part of at most 64, at least two domain labels of
+    /// at most 63 letters, digits and inner hyphens.
     public static func isValid(_ address: String) -> Bool {
         guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
         let local = address[..<at]

@@ -3,8 +3,11 @@ import GRDB
 
 /// What an import did.
 public struct ImportSummary: Sendable, Codable {
+    /// Installations that were new to the store.
     public var created: Int
+    /// Installations already present (same integration and customer) whose config, contacts and secrets were replaced.
     public var updated: Int
+    /// Secret fields sealed and stored, across all rows.
     public var secretsSealed: Int
 }
 

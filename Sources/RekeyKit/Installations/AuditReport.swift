@@ -6,44 +6,75 @@ import GRDB
 /// a secret. *Plaintext-class* secrets are passwords and long-lived API tokens: usable as is by whoever
 /// holds a copy, until someone rotates them.
 public struct AuditReport: Sendable, Codable {
+    /// One registry integration's figures.
     public struct IntegrationLine: Sendable, Codable {
+        /// The integration's registry id.
         public var id: String
+        /// The integration's display name.
         public var name: String
+        /// The id of the partner that owns it.
         public var partner: String
+        /// How it authenticates, per the registry.
         public var auth: AuthKind
+        /// How it stores credentials, per the registry.
         public var storage: CredentialStorage
+        /// Its installations in the store, in any state.
         public var installations: Int
+        /// Unmigrated installations holding a password or API token, however stored.
         public var plaintextClass: Int
+        /// Unmigrated installations holding a secret stored in plaintext.
         public var exposed: Int
+        /// Installations moved to OAuth.
         public var migrated: Int
         /// Of this integration's installations, the fraction still holding a password or API token (0…1).
         public var stillOnPasswords: Double
+        /// Distinct customers with an exposed installation.
         public var customersAffected: Int
+        /// Distinct contact emails of the exposed installations.
         public var contactsAffected: Int
     }
 
+    /// One registry partner's figures, summed over its integrations.
     public struct PartnerLine: Sendable, Codable {
+        /// The partner's registry id.
         public var id: String
+        /// The partner's display name.
         public var name: String
+        /// The ids of its integrations, in registry order.
         public var integrations: [String]
+        /// Installations of its integrations, in any state.
         public var installations: Int
+        /// Unmigrated installations holding a password or API token.
         public var plaintextClass: Int
+        /// Unmigrated installations holding a secret stored in plaintext.
         public var exposed: Int
+        /// Distinct customers with an exposed installation of its integrations.
         public var customersAffected: Int
+        /// Distinct contact emails of those exposed installations.
         public var contactsAffected: Int
     }
 
+    /// Figures over the whole store; customers and contacts are counted once however many integrations they use.
     public struct Totals: Sendable, Codable {
+        /// Every installation in the store.
         public var installations: Int
+        /// Unmigrated installations holding a password or API token.
         public var plaintextClass: Int
+        /// Unmigrated installations holding a secret stored in plaintext.
         public var exposed: Int
+        /// Distinct customers with an exposed installation.
         public var customersAffected: Int
+        /// Distinct contact emails of the exposed installations.
         public var contactsAffected: Int
     }
 
+    /// One line per registry integration, in registry order.
     public var integrations: [IntegrationLine]
+    /// One line per registry partner, in registry order.
     public var partners: [PartnerLine]
+    /// The sums over the whole store.
     public var totals: Totals
+    /// Whether any installation is exposed: `rekey audit` then exits 1.
     public var anythingExposed: Bool { totals.exposed > 0 }
 }
 

@@ -4,10 +4,13 @@ import OpenSSLCrypto
 
 /// Another command created or changed installations that an import had staged; nothing was imported.
 public struct ImportConflict: RekeyError, Sendable {
+    /// 1: the import ran and lost a race; running it again is safe.
     public var exitCode: Int32 { 1 }
 
+    /// How many staged installations another command created or changed meanwhile.
     public let installations: Int
 
+    /// Says how many collided and that nothing was imported.
     public var description: String {
         "\(installations) of the installations being imported were created or changed by another command while this "
             + "import ran; nothing was imported. Run the import again"

@@ -2,11 +2,17 @@ import Foundation
 
 /// One installation read from an import file: validated, with its secrets still in memory only.
 public struct InstallationDraft: Sendable {
+    /// The file line its row starts on, from 1.
     public var line: Int
+    /// The customer's name, trimmed of spaces and tabs; unique per integration in one file.
     public var customer: String
+    /// The registry id of its integration.
     public var integration: String
+    /// Valid email addresses, duplicates dropped, in file order; at least one.
     public var contacts: [String]
+    /// Exactly the integration's config fields, by name.
     public var config: [String: String]
+    /// The integration's secret fields by name, each non-empty.
     public var secrets: [String: Secret]
 }
 
@@ -16,8 +22,11 @@ public struct InstallationDraft: Sendable {
 /// and `secret.NAME` columns. JSON Lines: one object per line with `customer`, `integration`,
 /// `contacts` (a list), `config` and `secrets` (objects of strings). Diagnostics never quote a secret.
 public enum InstallationImport {
+    /// `csv`: a header row, then one installation per record; `jsonl`: one JSON object per line.
     public enum Format: String, Sendable { case csv, jsonl }
 
+    /// The format by extension (`.csv`; `.jsonl` or `.ndjson`), or else JSON Lines when `text` (the file's start)
+    /// begins with `{` after whitespace, CSV otherwise.
     public static func format(of path: String, text: String) -> Format {
         let lower = path.lowercased()
         if lower.hasSuffix(".csv") { return .csv }
@@ -34,6 +43,7 @@ public enum InstallationImport {
         return drafts
     }
 
+    /// Parses and validates text already in memory; `file` names it in diagnostics. Like `read`, all or nothing.
     public static func parse(_ text: String, file: String, format: Format, registry: Registry) throws(InputError) -> [InstallationDraft] {
         var drafts: [InstallationDraft] = []
         let diagnostics = scan(LineSource(text: text), file: file, format: format, registry: registry) { drafts.append($0) }

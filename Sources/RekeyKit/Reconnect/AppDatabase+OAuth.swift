@@ -4,8 +4,11 @@ import GRDB
 extension AppDatabase {
     /// The secret fields holding OAuth material.
     public enum TokenField {
+        /// The OAuth 2.0 access token, or the OAuth 1.0a token.
         public static let access = "oauth.access_token"
+        /// The OAuth 2.0 refresh token.
         public static let refresh = "oauth.refresh_token"
+        /// The OAuth 1.0a token secret.
         public static let secret = "oauth.token_secret"
     }
 
@@ -20,6 +23,7 @@ extension AppDatabase {
         return list
     }
 
+    /// One installation with its config and secret field names (no secret is opened), or nil for an unknown id.
     public func installation(_ id: String) async throws -> InstallationRecord? {
         try await writer.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM installation WHERE id = ?", arguments: [id]) else { return nil }

@@ -17,6 +17,8 @@ public struct Reconnector: Sendable {
     /// Asks the user for an OAuth 1.0a out-of-band verifier.
     let askVerifier: @Sendable () async -> String?
 
+    /// `resolve` reads the registry's secret references (client and consumer credentials); `present` shows the
+    /// authorization URL; `askVerifier` reads an OAuth 1.0a out-of-band verifier (nil: none was entered).
     public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
                 resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void,
                 askVerifier: @escaping @Sendable () async -> String? = { nil }) {
@@ -30,6 +32,10 @@ public struct Reconnector: Sendable {
         self.askVerifier = askVerifier
     }
 
+    /// Plans and, unless `options.dryRun`, runs the migration of installation `id`; an already migrated one is
+    /// left alone (`.alreadyMigrated`). Waits for the user to authorize in a browser (or type a verifier).
+    /// - Throws: `InputError` for an unknown installation; `ReconnectError` naming the step that failed, with the
+    ///   stored password still in place (or, at `.purge`, the new tokens stored beside it).
     public func reconnect(_ id: String, options: ReconnectOptions) async throws -> ReconnectResult {
         func fail(_ step: ReconnectStep, _ reason: String) -> ReconnectError { ReconnectError(installation: id, step: step, reason: reason) }
         guard let installation = try await store.installation(id) else {

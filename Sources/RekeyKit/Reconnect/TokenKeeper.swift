@@ -17,6 +17,7 @@ public final class TokenKeeper: Sendable {
     /// Consecutive `invalid_grant` failures before an installation needs reconnecting.
     public let invalidGrantLimit: Int
 
+    /// `resolve` reads the registry's client credentials; `invalidGrantLimit` is 3 unless given.
     public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
                 resolve: @escaping @Sendable (SecretReference) -> String?, invalidGrantLimit: Int = 3) {
         self.store = store

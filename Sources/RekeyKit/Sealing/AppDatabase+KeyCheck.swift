@@ -3,7 +3,9 @@ import GRDB
 
 /// How many values the store holds sealed, and under which key versions.
 public struct SealedValueSummary: Sendable, Equatable {
+    /// Sealed values across every sealed table.
     public var values: Int
+    /// The key versions they are sealed under, ascending.
     public var versions: [Int]
 }
 

@@ -3,9 +3,13 @@ import GRDB
 
 /// Counts of sealed values per key version.
 public struct KeyUsage: Sendable, Codable {
+    /// The key version.
     public var version: Int
+    /// Whether it is the ring's active key, the one new values are sealed with.
     public var active: Bool
+    /// When the ring's key was made (`AppDatabase.timestamp`), or nil when the ring lacks the version.
     public var created: String?
+    /// How many values in the store are sealed under it.
     public var values: Int
     /// In the store but not in the key ring: these values cannot be opened.
     public var missing: Bool
@@ -16,8 +20,11 @@ public struct KeyUsage: Sendable, Codable {
 
 /// What a rewrap did. Counts only.
 public struct RewrapSummary: Sendable, Codable {
+    /// Values this run re-sealed under the active key.
     public var rewrapped: Int
+    /// Values that were already under the active key before this run.
     public var alreadyCurrent: Int
+    /// The key version everything is now sealed under.
     public var activeVersion: Int
 }
 

@@ -9,9 +9,12 @@ import OpenSSLCrypto
 /// Stored as JSON in a file of mode 0600. Exactly one key is active: new values are sealed with it,
 /// and older keys stay to open what they sealed until `rewrap` has moved everything on.
 public struct KeyRing: Sendable {
+    /// One 256-bit key of the ring; its bytes never leave RekeyKit.
     public struct Key: Sendable {
+        /// The key's number, positive and unique in the ring; sealed values name it in the clear.
         public let version: Int
         let material: [UInt8]
+        /// When the key was generated.
         public let created: Date
 
         /// A MAC of a constant under this key (as Vault and PKCS#11 key check values are): the store records it,
@@ -22,10 +25,14 @@ public struct KeyRing: Sendable {
         }
     }
 
+    /// Every key in the ring, by version.
     public private(set) var keys: [Int: Key]
+    /// The version of the key new values are sealed with; always one of `keys`.
     public private(set) var activeVersion: Int
 
+    /// The key new values are sealed with.
     public var active: Key { keys[activeVersion]! }
+    /// The ring's key versions, ascending.
     public var versions: [Int] { keys.keys.sorted() }
 
     /// A new ring holding one fresh random key, numbered one above `above` (a store's highest recorded

@@ -1,14 +1,21 @@
 /// Why a key ring could not be used. rekey refuses to start rather than run on a doubtful ring.
 public struct KeyRingError: RekeyError, Sendable {
+    /// 2: rekey refuses the ring; nothing was changed.
     public var exitCode: Int32 { 2 }
 
+    /// What is wrong with the ring.
     public enum Problem: Sendable, Equatable {
+        /// No file at the path (`rekey init` creates one).
         case missing
+        /// The file's permission bits (e.g. `0o644`) let its group or others in; it must be 0600 or stricter.
         case looseMode(Int)
         /// The file belongs to another user than the one running rekey.
         case foreignOwner(owner: Int, user: Int)
+        /// Not a well-formed ring file; the text says what is wrong (never a key).
         case malformed(String)
+        /// The file exists but cannot be read; the text says why (`strerror`).
         case unreadable(String)
+        /// The ring or its lock file cannot be written; the text says why.
         case unwritable(String)
         /// The ring's key for `version` is not the key whose check value the store recorded.
         case doesNotMatchStore(version: Int)
@@ -20,14 +27,18 @@ public struct KeyRingError: RekeyError, Sendable {
         case busy
     }
 
+    /// The key ring file's path.
     public let path: String
+    /// What is wrong with it.
     public let problem: Problem
 
+    /// Creates an error for the ring at `path`.
     public init(path: String, problem: Problem) {
         self.path = path
         self.problem = problem
     }
 
+    /// What is wrong and what to do about it (`rekey init`, `chmod 600`, `--keys`); never shows a key.
     public var description: String {
         switch problem {
         case .missing:

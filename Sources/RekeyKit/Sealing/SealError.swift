@@ -1,8 +1,10 @@
 /// Why a sealed value did not open. Every case fails closed: no plaintext is returned.
 /// Descriptions name the place, never the value.
 public struct SealError: RekeyError, Sendable, Equatable {
+    /// 1: the command ran and a stored value would not open.
     public var exitCode: Int32 { 1 }
 
+    /// Why the value did not open.
     public enum Problem: Sendable, Equatable {
         /// Not of the form `enc:v1:<key>:<binding>:<length>:<base64>`.
         case malformed(String)
@@ -16,9 +18,12 @@ public struct SealError: RekeyError, Sendable, Equatable {
         case authenticationFailed
     }
 
+    /// Where the value was read from.
     public let binding: SecretBinding
+    /// Why it did not open.
     public let problem: Problem
 
+    /// `sealed value at TABLE.COLUMN row ROW …` and the reason.
     public var description: String {
         switch problem {
         case .malformed(let why): "sealed value at \(binding) is malformed: \(why)"

@@ -1,7 +1,9 @@
 /// A transaction that seals values found that the ring's active key may not seal in this store. Nothing was written.
 public struct SealingKeyRefused: RekeyError, Sendable {
+    /// 1: the command ran and its write was refused.
     public var exitCode: Int32 { 1 }
 
+    /// Why the active key may not seal here.
     public enum Reason: Sendable, Equatable {
         /// `keys prune` retired the version while the command ran.
         case pruned
@@ -9,9 +11,12 @@ public struct SealingKeyRefused: RekeyError, Sendable {
         case differsFromRecorded
     }
 
+    /// The ring's active key version, the one refused.
     public let version: Int
+    /// Why it was refused.
     public let reason: Reason
 
+    /// What happened and what to do: run again after a prune, or point `--keys` at the right ring.
     public var description: String {
         switch reason {
         case .pruned:

@@ -6,12 +6,19 @@ import OpenSSLCrypto
 /// identifiers, never secrets. Each entry's hash covers the previous hash, so an edited, deleted or
 /// reordered entry breaks the chain from that point on.
 public struct AuditEntry: Sendable, Codable, FetchableRecord {
+    /// The position in the log: 1 for the first entry, one more for each after it.
     public var seq: Int64
+    /// When it was appended, as `AppDatabase.timestamp` writes it.
     public var at: String
+    /// What happened, dotted, e.g. `installation.tokens.refreshed` or `webhook.secrets.sealed`.
     public var action: String
+    /// What it happened to, e.g. an installation id, `campaign 3` or `12 installations`.
     public var subject: String
+    /// A JSON object with sorted keys: counts and identifiers only.
     public var detail: String
+    /// The previous entry's `hash`; 64 zeros for the first entry.
     public var prevHash: String
+    /// SHA-256 (lowercase hex) of `prevHash`, `seq`, `at`, `action`, `subject` and `detail`, joined by newlines.
     public var hash: String
 
     enum CodingKeys: String, CodingKey {
@@ -30,9 +37,13 @@ public struct AuditEntry: Sendable, Codable, FetchableRecord {
 
 /// Where the audit log's chain first fails, if it does.
 public struct AuditLogVerification: Sendable, Codable {
+    /// How many entries were read: all of them when `ok`, else up to and including the first bad one.
     public var entries: Int
+    /// Whether the whole chain, and the anchor if one was given, checked out.
     public var ok: Bool
+    /// The sequence number of the first entry that fails, or nil when `ok`.
     public var firstBadSeq: Int64?
+    /// What is wrong there (deleted, altered, rebuilt), or nil when `ok`.
     public var problem: String?
     /// The newest entry as `SEQ:HASH`, when the chain is intact. Kept where rekey cannot write and passed to a
     /// later verify, it shows what the chain alone cannot: newest entries deleted, or the chain rebuilt.
@@ -41,7 +52,9 @@ public struct AuditLogVerification: Sendable, Codable {
 
 /// An entry recorded earlier from `log verify`: the log must still hold it, unchanged.
 public struct AuditAnchor: Sendable, CustomStringConvertible {
+    /// The anchored entry's sequence number (positive).
     public var seq: Int64
+    /// The anchored entry's hash: 64 lowercase hex digits.
     public var hash: String
 
     /// Parses `SEQ:HASH` (a positive sequence number and 64 lowercase hex digits).
@@ -53,6 +66,7 @@ public struct AuditAnchor: Sendable, CustomStringConvertible {
         self.hash = String(parts[1])
     }
 
+    /// `SEQ:HASH`, the form `init?(_:)` parses.
     public var description: String { "\(seq):\(hash)" }
 }
 

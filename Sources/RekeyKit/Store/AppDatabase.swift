@@ -315,10 +315,14 @@ extension AppDatabase {
 
 /// The system's SQLite is older than the store's migrations need.
 public struct SQLiteTooOld: RekeyError, Sendable {
+    /// 1: the command could not run on this system.
     public var exitCode: Int32 { 1 }
 
+    /// What `sqlite_version()` answered, e.g. `3.31.1`.
     public var version: String
+    /// Creates the error for the SQLite version found.
     public init(version: String) { self.version = version }
+    /// Names the version found and `AppDatabase.minimumSQLite`.
     public var description: String {
         "the system's SQLite \(version) is too old for rekey's store: it needs \(AppDatabase.minimumSQLite) or newer (Debian 12 has 3.40)"
     }

@@ -37,9 +37,12 @@ public enum PrivateFile {
 
 /// A private file could not be written.
 public struct PrivateFileError: RekeyError, Sendable {
+    /// 1: the command ran and the write failed.
     public var exitCode: Int32 { 1 }
 
+    /// The path that was to be written.
     public var path: String
+    /// Why, for people: `strerror`'s text, or advice when the file already exists.
     public var reason: String
 
     init(path: String, errno code: Int32) {
@@ -47,5 +50,6 @@ public struct PrivateFileError: RekeyError, Sendable {
         self.reason = code == EEXIST ? "it already exists; choose another path or remove it" : String(cString: strerror(code))
     }
 
+    /// `cannot write PATH: REASON`.
     public var description: String { "cannot write \(path): \(reason)" }
 }

@@ -4,12 +4,15 @@ import OpenSSLCrypto
 /// Standard Webhooks signing (standardwebhooks.com): `webhook-id`, `webhook-timestamp` and
 /// `webhook-signature` = `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated for several keys.
 public enum StandardWebhooks {
+    /// What every signing secret's text starts with.
     public static let secretPrefix = "whsec_"
 
     /// A signing secret: `whsec_` followed by the base64 of the key bytes.
     public struct SigningSecret: Sendable, CustomStringConvertible {
+        /// The HMAC key bytes.
         public let key: [UInt8]
 
+        /// Wraps key bytes as they are (no length check).
         public init(key: [UInt8]) { self.key = key }
 
         /// Parses `whsec_<base64>`; nil when malformed or shorter than 24 bytes (the spec asks for 24 to 64).
@@ -26,6 +29,7 @@ public enum StandardWebhooks {
 
         /// The `whsec_…` form, for the one place that must hand it over.
         public var exposed: String { StandardWebhooks.secretPrefix + Data(key).base64EncodedString() }
+        /// Always `whsec_<redacted>`.
         public var description: String { "whsec_<redacted>" }
     }
 

@@ -12,6 +12,8 @@ public struct WebhookPolicy: Sendable {
     /// Networks allowed despite being private, such as `10.1.0.0/16`.
     public var allowedNetworks: [String] = []
 
+    /// A policy; the default allows neither plain http nor any internal network. Allowed networks that do not
+    /// parse as CIDR are ignored.
     public init(allowInsecureLoopback: Bool = false, allowedNetworks: [String] = []) {
         self.allowInsecureLoopback = allowInsecureLoopback
         self.allowedNetworks = allowedNetworks
@@ -59,9 +61,13 @@ public struct WebhookPolicy: Sendable {
 
 /// A checked webhook destination and the address it was checked at.
 public struct WebhookTarget: Sendable {
+    /// The URL as checked.
     public let url: String
+    /// Its host: a name, or an address (IPv6 in brackets).
     public let host: String
+    /// The port: the URL's, or 443 for https and 80 for http.
     public let port: Int
+    /// The resolved address the connection is pinned to (the first of those the check accepted).
     public let address: String
     /// `host:port:address` for libcurl's CURLOPT_RESOLVE, so the connection goes where the check looked
     /// (nil when the URL names an address).
@@ -73,11 +79,16 @@ public struct WebhookTarget: Sendable {
     }
 }
 
+/// A webhook URL the policy refuses: not https, unresolvable, or resolving to an internal address (SSRF guard).
 public struct WebhookTargetError: RekeyError, Sendable {
+    /// 2: bad input (the URL in partners.yaml); nothing was sent.
     public var exitCode: Int32 { 2 }
 
+    /// The URL refused.
     public var url: String
+    /// Why, and how to allow it when that is safe.
     public var problem: String
+    /// `webhook URL URL: PROBLEM`.
     public var description: String { "webhook URL \(url): \(problem)" }
 }
 

@@ -4,10 +4,13 @@ import Mustache
 /// A webhook payload template, `Templates/webhooks/<event>.json.mustache`. `{{name}}` is escaped for a JSON
 /// string; `{{{name}}}` inserts raw JSON (such as `data_json`). The rendered payload must be valid JSON.
 public struct WebhookTemplate: Sendable {
+    /// The event type, e.g. `credentials.exposed`; also the template's file name.
     public let event: String
     let path: String
     let template: MustacheTemplate
 
+    /// Reads and parses `<directory>/webhooks/<event>.json.mustache`; throws `InputError` when it is missing or
+    /// not valid Mustache.
     public static func load(event: String, from directory: String) throws(InputError) -> WebhookTemplate {
         let path = URL(fileURLWithPath: directory).appendingPathComponent("webhooks/\(event).json.mustache").path
         guard let source = try? String(contentsOfFile: path, encoding: .utf8) else {

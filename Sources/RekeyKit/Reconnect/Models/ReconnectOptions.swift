@@ -14,5 +14,6 @@ public struct ReconnectOptions: Sendable {
     /// How long to wait for the user to authorize.
     public var authorizationTimeout: Duration = .seconds(300)
 
+    /// The defaults: a real run over a loopback redirect, waiting up to five minutes.
     public init() {}
 }

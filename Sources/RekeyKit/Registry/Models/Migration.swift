@@ -1,6 +1,8 @@
 /// How an installation moves off its stored credential.
 public struct Migration: Sendable {
+    /// The protocol to move to, with its endpoints and client credentials.
     public var target: MigrationTarget
+    /// The API call that must succeed with the new tokens before the stored credential is purged.
     public var verify: VerifyCall
 
     /// The OAuth 1.0a settings, when that is the target.

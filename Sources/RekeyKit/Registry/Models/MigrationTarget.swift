@@ -1,6 +1,8 @@
 /// The protocol an installation migrates to, with its settings: only a valid pair can be built.
 public enum MigrationTarget: Sendable {
+    /// `to: oauth1`: OAuth 1.0a (temporary credentials, user authorization, token exchange).
     case oauth1(OAuth1Target)
+    /// `to: oauth2`: OAuth 2.0 authorization code with PKCE.
     case oauth2(OAuth2Target)
 
     /// `oauth1` or `oauth2`, as in the registry.

@@ -7,6 +7,7 @@ public enum WebhookMessageState: String, Sendable, Codable, DatabaseValueConvert
     case pending
     /// Claimed by a run; the claim lasts until `next_attempt_at`.
     case delivering
+    /// The endpoint answered 2xx.
     case delivered
     /// Given up after the retry schedule.
     case failed
