@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "rekey",
             dependencies: [
-                "RekeyKit", "RekeyServer", "Curl",
+                "RekeyKit", "RekeyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -64,28 +64,30 @@ struct DeliveryOptions: ParsableArguments {
             Console.error("warning: the --smtp URL holds the SMTP password, which other users of this machine can read in the process list "
                 + "for as long as the send runs; leave it out of the URL and set REKEY_SMTP_PASSWORD instead")
         }
-        return try Self.transport(url: smtpURL, ca: smtpCa, outbox: outbox, timeout: timeout, connections: concurrency)
+        var options = MailTransportOptions.environment()
+        options.smtpURL = smtpURL
+        options.caFile = smtpCa
+        options.outbox = outbox
+        options.timeout = timeout
+        options.connections = concurrency
+        return try Self.transport(options)
     }
 
     /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.
     static func defaultTransport() throws -> any MailTransport {
-        let environment = ProcessInfo.processInfo.environment
-        return try transport(url: environment["REKEY_SMTP_URL"], ca: environment["REKEY_SMTP_CA"], outbox: "outbox", timeout: 60, connections: 2)
+        try transport(.environment())
     }
 
-    static func transport(url: String?, ca: String?, outbox: String, timeout: Double, connections: Int) throws -> any MailTransport {
-        guard let url else {
-            Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(outbox)/ as .eml")
-            let transport = OutboxTransport(directory: outbox)
-            if let mode = transport.modeOpenToOthers {
-                Console.error("warning: the outbox folder \(outbox) is open to others (mode \(String(mode, radix: 8))); each message names a customer "
-                    + "and carries their link: run chmod 700 \(outbox)")
+    /// The transport for `options`, saying so when mail goes to the outbox and warning when that folder is open to others.
+    static func transport(_ options: MailTransportOptions) throws -> any MailTransport {
+        let transport = try options.makeTransport()
+        if let outbox = transport as? OutboxTransport {
+            Console.error("no SMTP server configured (--smtp or REKEY_SMTP_URL): writing each message to \(options.outbox)/ as .eml")
+            if let mode = outbox.modeOpenToOthers {
+                Console.error("warning: the outbox folder \(options.outbox) is open to others (mode \(String(mode, radix: 8))); each message names a customer "
+                    + "and carries their link: run chmod 700 \(options.outbox)")
             }
-            return transport
         }
-        var configuration = try SMTPConfiguration(url: url, password: ProcessInfo.processInfo.environment["REKEY_SMTP_PASSWORD"])
-        configuration.caFile = ca
-        configuration.timeout = timeout
-        return try SMTPTransport(configuration, connections: connections)
+        return transport
     }
 }

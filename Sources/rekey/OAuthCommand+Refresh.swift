@@ -1,5 +1,4 @@
 import ArgumentParser
-import Curl
 import RekeyKit
 
 extension OAuthCommand {
@@ -24,7 +23,7 @@ extension OAuthCommand {
             let ring = try options.loadKeyRing()
             let logger = options.makeLogger()
             let store = try options.openStore(logger: logger, keyRing: ring)
-            let keeper = TokenKeeper(store: store, keyRing: ring, registry: registry, http: try CurlMulti(maxConnections: 4),
+            let keeper = try TokenKeeper(store: store, keyRing: ring, registry: registry, connections: 4,
                                      logger: logger, resolve: resolveSecretReference)
             let outcomes = if let installation { [try await keeper.refresh(installation: installation)] } else { try await keeper.refreshDue(within: within) }
             if json {

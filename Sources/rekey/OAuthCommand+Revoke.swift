@@ -1,5 +1,4 @@
 import ArgumentParser
-import Curl
 import RekeyKit
 
 extension OAuthCommand {
@@ -21,7 +20,7 @@ extension OAuthCommand {
             let ring = try options.loadKeyRing()
             let logger = options.makeLogger()
             let store = try options.openStore(logger: logger, keyRing: ring)
-            let keeper = TokenKeeper(store: store, keyRing: ring, registry: registry, http: try CurlMulti(maxConnections: 2),
+            let keeper = try TokenKeeper(store: store, keyRing: ring, registry: registry, connections: 2,
                                      logger: logger, resolve: resolveSecretReference)
             let revoked = try await keeper.revoke(installation: installation)
             if json { return try Console.json(Result(installation: installation, revoked: revoked)) }

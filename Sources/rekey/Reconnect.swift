@@ -1,5 +1,4 @@
 import ArgumentParser
-import Curl
 import Foundation
 import RekeyKit
 
@@ -28,10 +27,9 @@ struct Reconnect: AsyncParsableCommand {
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
         let store = try options.openStore(logger: logger, keyRing: ring)
-        let http = try CurlMulti(maxConnections: 4)
         let noBrowser = self.noBrowser
-        let reconnector = Reconnector(
-            store: store, keyRing: ring, registry: registry, http: http, logger: logger, resolve: resolveSecretReference,
+        let reconnector = try Reconnector(
+            store: store, keyRing: ring, registry: registry, logger: logger, resolve: resolveSecretReference,
             present: { url in
                 Console.error("Authorize rekey in your browser; waiting for the redirect to 127.0.0.1. The URL:")
                 Console.out(url)

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Curl
 import RekeyKit
 
 /// Options for everything that delivers webhooks (`webhooks send`, `worker`).

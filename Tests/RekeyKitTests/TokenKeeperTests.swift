@@ -49,7 +49,7 @@ import Testing
         _ = try await fixture.store.importInstallations(drafts, registry: registry, keyRing: fixture.ring)
         let id = try #require(try await fixture.store.installationID(integration: "jira-cloud", customer: "Acme"))
         let http = try CurlMulti(maxConnections: 16)
-        let reconnector = Reconnector(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger,
+        let reconnector = try Reconnector(store: fixture.store, keyRing: fixture.ring, registry: registry, logger: logger,
                                       resolve: Self.resolve, present: { url in
             Task {
                 let browser = try CurlMulti(maxConnections: 1)
@@ -74,7 +74,7 @@ import Testing
     @Test func tenConcurrentRefreshesOfOneInstallationMakeOneTokenRequest() async throws {
         let (id, provider, registry, http) = try await migratedInstallation(providerArguments: ["--token-delay", "0.5"])
         let before = try await tokenRequests(provider, http)
-        let keeper = TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger, resolve: Self.resolve)
+        let keeper = try TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, connections: 4, logger: logger, resolve: Self.resolve)
         let outcomes = try await withThrowingTaskGroup(of: RefreshOutcome.self) { group in
             for _ in 0..<10 { group.addTask { try await keeper.refresh(installation: id) } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -91,7 +91,7 @@ import Testing
         defer { withExtendedLifetime(provider) {} }
         // Given the refresh token as it is now, then a rotation
         let old = try #require(try await fixture.store.tokens(installation: id, keyRing: fixture.ring).refresh)
-        let keeper = TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger,
+        let keeper = try TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, connections: 4, logger: logger,
                                  resolve: Self.resolve, invalidGrantLimit: 2)
         #expect(try await keeper.refresh(installation: id).outcome == .refreshed)
         let rotated = try #require(try await fixture.store.tokens(installation: id, keyRing: fixture.ring).refresh)
@@ -115,7 +115,7 @@ import Testing
         let (id, provider, registry, http) = try await migratedInstallation()
         #expect(try await fixture.store.claimRefresh(installation: id, seconds: 30) != nil)
         let before = try await tokenRequests(provider, http)
-        let keeper = TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, http: http, logger: logger, resolve: Self.resolve)
+        let keeper = try TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, connections: 4, logger: logger, resolve: Self.resolve)
         #expect(try await keeper.refresh(installation: id).outcome == .busy)
         #expect(try await tokenRequests(provider, http).1 == before.1)
     }

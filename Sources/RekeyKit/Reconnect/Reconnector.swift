@@ -18,10 +18,19 @@ public struct Reconnector: Sendable {
     let askVerifier: @Sendable () async -> String?
 
     /// `resolve` reads the registry's secret references (client and consumer credentials); `present` shows the
-    /// authorization URL; `askVerifier` reads an OAuth 1.0a out-of-band verifier (nil: none was entered).
-    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
+    /// authorization URL; `askVerifier` reads an OAuth 1.0a out-of-band verifier (nil: none was entered). The
+    /// provider's endpoints are called through one libcurl engine made here.
+    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, logger: Logger,
                 resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void,
-                askVerifier: @escaping @Sendable () async -> String? = { nil }) {
+                askVerifier: @escaping @Sendable () async -> String? = { nil }) throws {
+        self.init(store: store, keyRing: keyRing, registry: registry, http: try CurlMulti(maxConnections: 4), logger: logger,
+                  resolve: resolve, present: present, askVerifier: askVerifier)
+    }
+
+    /// The public initializer over a given engine.
+    init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
+         resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void,
+         askVerifier: @escaping @Sendable () async -> String? = { nil }) {
         self.store = store
         self.keyRing = keyRing
         self.registry = registry

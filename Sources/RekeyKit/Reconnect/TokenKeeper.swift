@@ -17,9 +17,17 @@ public final class TokenKeeper: Sendable {
     /// Consecutive `invalid_grant` failures before an installation needs reconnecting.
     public let invalidGrantLimit: Int
 
-    /// `resolve` reads the registry's client credentials; `invalidGrantLimit` is 3 unless given.
-    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
-                resolve: @escaping @Sendable (SecretReference) -> String?, invalidGrantLimit: Int = 3) {
+    /// `resolve` reads the registry's client credentials; `invalidGrantLimit` is 3 unless given. Token requests
+    /// share `connections` keep-alive connections of one libcurl engine made here.
+    public convenience init(store: AppDatabase, keyRing: KeyRing, registry: Registry, connections: Int = 4, logger: Logger,
+                            resolve: @escaping @Sendable (SecretReference) -> String?, invalidGrantLimit: Int = 3) throws {
+        self.init(store: store, keyRing: keyRing, registry: registry, http: try CurlMulti(maxConnections: connections), logger: logger,
+                  resolve: resolve, invalidGrantLimit: invalidGrantLimit)
+    }
+
+    /// `init(store:keyRing:registry:connections:logger:resolve:invalidGrantLimit:)` over a given engine.
+    init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
+         resolve: @escaping @Sendable (SecretReference) -> String?, invalidGrantLimit: Int = 3) {
         self.store = store
         self.keyRing = keyRing
         self.registry = registry

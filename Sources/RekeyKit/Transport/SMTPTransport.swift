@@ -69,6 +69,11 @@ public struct SMTPConfigurationError: RekeyError, Sendable {
 /// false timeouts. libcurl also returns a connection to its cache after such a timeout (the late 250 then
 /// answers the next MAIL FROM), so after any failure that is not a clean SMTP reply that connection's handle
 /// is replaced: its transfer finishes, then it closes what it holds.
+///
+/// Why not all handles on one thread: the wait blocks the thread that drives the handle, so handles sharing a
+/// thread would freeze together, which is the fault this avoids. The price is one thread per connection,
+/// mostly asleep in `curl_multi_poll` (8 by default, `--concurrency`, at most 256). Webhooks and OAuth have no
+/// such wait and share one engine (one thread) for all their connections.
 public final class SMTPTransport: MailTransport, @unchecked Sendable {
     let configuration: SMTPConfiguration
     private let lock = NSLock()
