@@ -12,6 +12,7 @@ public struct CampaignSender: Sendable {
     let options: SendOptions
     let logger: Logger
 
+    /// A sender of campaigns drafted with `template`, through `transport`.
     public init(store: AppDatabase, template: EmailTemplate, transport: any MailTransport, options: SendOptions, logger: Logger) {
         self.store = store
         self.template = template
@@ -20,6 +21,9 @@ public struct CampaignSender: Sendable {
         self.logger = logger
     }
 
+    /// Sends every due recipient of campaign `id`, holding its lease for the run; `progress` is called after each commit.
+    /// - Throws: ``CampaignLeased`` when another live process sends it, ``CampaignDestinationMismatch`` when a worker
+    ///   would take over another transport's run, ``DeliveryLeaseLost`` when the lease was lost mid-run.
     public func send(campaign id: Int64, progress: @Sendable (SendProgress) -> Void = { _ in }) async throws -> SendSummary {
         let lease = RunLease(duration: options.leaseDuration)
         let (campaign, interrupted) = try await store.beginSending(id, destination: transport.destination, lease: lease,

@@ -125,7 +125,9 @@ struct DeliveryEngine<Work: DeliveryWork> {
 /// Another process took over the run's work (its heartbeat could not renew the claim in time). The run stopped
 /// attempting and committed what it had done.
 public struct DeliveryLeaseLost: RekeyError {
+    /// 1: the run did part of its work; run it again.
     public var exitCode: Int32 { 1 }
+    /// What happened and what was kept, for the person running the command.
     public var description: String {
         "another process took over this run's work (its lease could not be renewed in time); this run stopped after recording what it sent"
     }

@@ -4,9 +4,13 @@ import Foundation
 public struct OutgoingMail: Sendable {
     /// The recipient row this message is for.
     public var recipientID: Int64
+    /// The campaign the message belongs to.
     public var campaignID: Int64
+    /// The SMTP `MAIL FROM` address.
     public var envelopeFrom: String
+    /// The SMTP `RCPT TO` address: the one recipient.
     public var envelopeTo: String
+    /// The whole RFC 5322 message, CRLF line ends, before dot-stuffing.
     public var bytes: [UInt8]
 }
 
@@ -21,10 +25,13 @@ public protocol MailTransport: Sendable {
 /// The embedded default when no SMTP server is configured: each message becomes an `.eml` file in
 /// `<directory>/campaign-<id>/<recipient>.eml`, exactly the bytes SMTP would carry.
 public struct OutboxTransport: MailTransport {
+    /// The outbox folder; made 0700 when missing.
     public let directory: String
 
+    /// An outbox writing under `directory`.
     public init(directory: String) { self.directory = directory }
 
+    /// `outbox <directory>`.
     public var destination: String { "outbox \(directory)" }
 
     /// The mode of the outbox folder when it already exists and its group or others may enter or read it
@@ -34,6 +41,7 @@ public struct OutboxTransport: MailTransport {
         return mode & 0o077 != 0 ? mode : nil
     }
 
+    /// Writes the message as an owner-only `.eml` file: accepted when written, transient when the write fails.
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
         let folder = URL(fileURLWithPath: directory).appendingPathComponent("campaign-\(mail.campaignID)")
         do {

@@ -5,12 +5,15 @@ import Foundation
 public struct SMTPConfiguration: Sendable {
     /// `smtp://host[:port]` (STARTTLS, required unless every address of the host is loopback) or `smtps://host[:port]` (implicit TLS).
     public var url: URL
+    /// The AUTH user, from the URL; nil sends without AUTH.
     public var username: String?
+    /// The AUTH password, from the URL or `REKEY_SMTP_PASSWORD`; never printed.
     public var password: Secret?
     /// A PEM file of CA certificates for a private CA; certificate verification is always on.
     public var caFile: String?
     /// For one attempt, from connecting to the final reply, in seconds.
     public var timeout: Double = 60
+    /// For the TCP and TLS connection alone, in seconds.
     public var connectTimeout: Double = 15
 
     /// Parses `smtp[s]://[user[:password]@]host[:port]`; the password may also come from `REKEY_SMTP_PASSWORD`.
@@ -32,6 +35,7 @@ public struct SMTPConfiguration: Sendable {
         self.password = password.map(Secret.init)
     }
 
+    /// The server's host name or address, as in the URL.
     public var host: String { url.host ?? "" }
 
     /// The port to connect to: the URL's, else 25 for smtp:// and 465 for smtps://.
@@ -54,10 +58,14 @@ public struct SMTPConfiguration: Sendable {
     }
 }
 
+/// An SMTP URL that cannot be used; nothing was sent.
 public struct SMTPConfigurationError: RekeyError, Sendable {
+    /// 2: bad input.
     public var exitCode: Int32 { 2 }
 
+    /// What is wrong with the URL (never quoting its password).
     public var problem: String
+    /// `bad SMTP URL: <problem>`.
     public var description: String { "bad SMTP URL: \(problem)" }
 }
 
@@ -106,6 +114,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
         self.busy = Array(repeating: false, count: count)
     }
 
+    /// The server's URL without its password.
     public var destination: String { configuration.redacted }
 
     /// An idle connection's handle (round robin when all are busy), marked busy.
@@ -126,6 +135,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
         }
     }
 
+    /// One SMTP transaction on an idle connection of the pool; the reply decides the outcome (see `classify`).
     public func deliver(_ mail: OutgoingMail) async -> DeliveryResult {
         let (configuration, tls, pin) = (self.configuration, self.tls, self.pin)
         let (slot, multi) = acquire()

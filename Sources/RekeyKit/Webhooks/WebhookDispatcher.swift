@@ -13,6 +13,7 @@ public final class WebhookDispatcher: Sendable {
     /// Told when an endpoint is disabled, with the partner and the reason (e.g. to email its security contact).
     let onDisable: @Sendable (String, String) async -> Void
 
+    /// A dispatcher with its own libcurl engine of `options.connections` connections (`connectionsPerHost` per host).
     public init(store: AppDatabase, keyRing: KeyRing, options: WebhookOptions, logger: Logger,
                 onDisable: @escaping @Sendable (String, String) async -> Void = { _, _ in }) throws {
         self.store = store
