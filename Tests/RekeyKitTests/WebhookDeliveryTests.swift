@@ -369,6 +369,30 @@ import Testing
         #expect(summary.delivered == 6)
         #expect((clock.now - start) >= .milliseconds(450))
     }
+
+    @Test func aLiveDispatchKeepsItsClaimsAliveSoASecondDispatcherTakesNothingTwice() async throws {
+        // Given 20 messages for an endpoint limited to 2 per second (the last waits 9.5 s for its turn), and claims
+        // that hold 5.6 s unrenewed (twice the attempt timeout, plus 5 s)
+        let dir = try TemporaryDirectory()
+        let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", Self.secret, "--log", dir.file("log")])
+        let registry = try registry(port: receiver.port, paths: ["metered": "/ok"], rate: "2/s")
+        let queued = try await enqueue(registry, partners: Array(repeating: "metered", count: 20))
+        let short = options { $0.timeout = 0.3 }
+        let live = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: short, logger: logger)
+
+        // When one dispatch runs, and another (a worker's pass) starts after its claims would have run out unrenewed
+        let first = Task { try await live.run() }
+        try await Task.sleep(for: .seconds(6.5))
+        let second = try await WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: short, logger: logger).run()
+        let summary = try await first.value
+
+        // Then the second found nothing to take, and each message reached the receiver once
+        #expect(second.attempted == 0)
+        #expect(summary.delivered == 20)
+        let seen = try requests(dir.file("log")).compactMap { $0["webhook-id"] as? String }
+        #expect(seen.count == 20)
+        #expect(Set(seen) == Set(queued.map(\.id)))
+    }
 }
 
 /// Collects notifications from the dispatcher.
