@@ -236,6 +236,32 @@ import Testing
         #expect(first.sent + second.sent == 200)
     }
 
+    @Test func aRunThatLosesItsLeaseStopsSendingAndRecordsWhatItSent() async throws {
+        // Given 200 recipients sent at 100 a second by a run whose lease is renewed every 0.2 s
+        let summary = try await draft((0..<200).map { "l\($0)@c.example,L,Acme,Jira Server,2026-11-28,password" })
+        let outbox = try TemporaryDirectory()
+        let (store, id) = (fixture.store, summary.campaign)
+        let run = Task { [self] in
+            try await sender(OutboxTransport(directory: outbox.path)) { $0.rate = 100; $0.leaseDuration = 0.6; $0.claimBatch = 8 }.send(campaign: id)
+        }
+
+        // When another process takes the campaign over half a second in (as after a lease ran out unrenewed)
+        try await Task.sleep(for: .milliseconds(500))
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE campaign SET lease_owner = 'elsewhere/1/x', lease_until = ? WHERE id = ?",
+                           arguments: [Date().timeIntervalSince1970 + 60, id])
+        }
+
+        // Then the run stops with an error that says so, well short of the end
+        await #expect(throws: DeliveryLeaseLost.self) { try await run.value }
+        let written = try FileManager.default.contentsOfDirectory(atPath: outbox.file("campaign-\(id)")).count
+        #expect(written < 150, "it kept sending: \(written) messages")
+        // And every message it wrote is recorded as sent; nothing it claimed is left mid-attempt
+        let status = try await store.campaignStatus(id)
+        #expect(status.counts["sent"] == written)
+        #expect(status.counts["sending", default: 0] == 0)
+    }
+
     @Test func aCancelledCampaignCannotBeSent() async throws {
         let summary = try await draft(["a@c.example,A,Acme,Jira Server,2026-11-28,password"])
         try await fixture.store.moveCampaign(summary.campaign, to: .cancelled)
