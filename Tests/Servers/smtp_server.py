@@ -36,8 +36,9 @@ Flags:
 ``--count-only``
     For volume runs: no ``.eml`` files.  Each accepted message appends a short
     line to ``log.jsonl`` with ``n``, ``connection_id``, ``mail_from``,
-    ``rcpt_tos``, ``size`` and ``counts`` (for each recipient of this message,
-    how many messages it has now received; a value above 1 is a duplicate).
+    ``rcpt_tos``, ``size``, ``counts`` (for each recipient of this message,
+    how many messages it has now received; a value above 1 is a duplicate) and
+    ``received_at`` (UTC, milliseconds).
     On exit the totals per recipient are written to ``DIR/counts.json``.
 
 ``--tls-cert FILE --tls-key FILE``
@@ -375,6 +376,7 @@ class MessageStore:
                 "rcpt_tos": rcpt_tos,
                 "size": len(content),
                 "counts": seen,
+                "received_at": _now(),
             }
         else:
             filename = f"{n}.eml"
