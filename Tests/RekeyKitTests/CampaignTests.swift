@@ -262,6 +262,31 @@ import Testing
         #expect(status.counts["sending", default: 0] == 0)
     }
 
+    @Test func aDeadRunThatHadClaimedEveryRemainingRecipientIsStillTakenOverByAWorker() async throws {
+        // Given a campaign whose run claimed all its recipients and then died (its process gone, its lease not run out)
+        let summary = try await draft((0..<3).map { "d\($0)@c.example,D,Acme,Jira Server,2026-11-28,password" })
+        let id = summary.campaign
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let deadRun = RunLease(owner: "\(ProcessInfo.processInfo.hostName)/\(gone.processIdentifier)/x", duration: 30)
+        let outbox = try TemporaryDirectory()
+        let transport = OutboxTransport(directory: outbox.path)
+        _ = try await fixture.store.beginSending(id, destination: transport.destination, lease: deadRun)
+        #expect(try await fixture.store.claimRecipients(id, limit: 10).count == 3)
+
+        // When a worker looks for campaigns to send
+        let due = try await fixture.store.campaignsWithDueRetries()
+
+        // Then it finds this one, and sending it re-sends the three
+        #expect(due == [id])
+        let resumed = try await sender(transport) { $0.sameDestinationOnly = true }.send(campaign: id)
+        #expect(resumed.resumedInterrupted == 3)
+        #expect(resumed.sent == 3)
+        #expect(resumed.state == .finished)
+    }
+
     @Test func aCancelledCampaignCannotBeSent() async throws {
         let summary = try await draft(["a@c.example,A,Acme,Jira Server,2026-11-28,password"])
         try await fixture.store.moveCampaign(summary.campaign, to: .cancelled)

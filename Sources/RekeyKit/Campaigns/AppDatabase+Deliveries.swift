@@ -118,7 +118,6 @@ extension AppDatabase {
         }
     }
 
-    /// The earliest next attempt among deferred recipients, as seconds since 1970.
     /// Extends the run's lease (its heartbeat). False when the lease is no longer this run's.
     func renewLease(_ id: Int64, _ lease: RunLease, now: Date = Date()) async throws -> Bool {
         try await write { db in
@@ -136,6 +135,7 @@ extension AppDatabase {
         }
     }
 
+    /// The earliest next attempt among the campaign's deferred recipients, as seconds since 1970.
     func nextRetry(_ id: Int64) async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM recipient WHERE campaign_id = ? AND state = 'deferred'", arguments: [id])
@@ -208,13 +208,14 @@ extension AppDatabase {
 }
 
 extension AppDatabase {
-    /// Campaigns still sending whose deferred recipients are due (or that a dead run left mid-way), and that no
-    /// live run holds.
+    /// Campaigns still sending with recipients queued, deferred and due, or left `sending` by a dead run (even
+    /// when it had claimed every remaining one), and that no live run holds.
     public func campaignsWithDueRetries(now: Date = Date()) async throws -> [Int64] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT DISTINCT c.id, c.lease_owner, c.lease_until FROM campaign c JOIN recipient r ON r.campaign_id = c.id
-                WHERE c.state = 'sending' AND (r.state = 'queued' OR (r.state = 'deferred' AND r.next_attempt_at <= ?))
+                WHERE c.state = 'sending'
+                  AND (r.state IN ('queued', 'sending') OR (r.state = 'deferred' AND r.next_attempt_at <= ?))
                 ORDER BY c.id
                 """, arguments: [now.timeIntervalSince1970]).filter { row in
                 guard let owner: String = row["lease_owner"], let until: Double = row["lease_until"] else { return true }
@@ -223,13 +224,13 @@ extension AppDatabase {
         }
     }
 
-    /// The earliest deferred retry of any campaign still sending, as seconds since 1970 (not before a live run's
-    /// lease ends: that run sends its own retries).
+    /// The earliest deferred retry of any campaign still sending, or the end of the lease of a run that left recipients
+    /// `sending`, as seconds since 1970 (not before a live run's lease ends: that run sends its own retries).
     public func nextCampaignRetry() async throws -> Double? {
         try await writer.read { db in
             try Double.fetchOne(db, sql: """
-                SELECT min(max(r.next_attempt_at, coalesce(c.lease_until, 0))) FROM recipient r JOIN campaign c ON c.id = r.campaign_id
-                WHERE c.state = 'sending' AND r.state = 'deferred'
+                SELECT min(max(coalesce(r.next_attempt_at, 0), coalesce(c.lease_until, 0))) FROM recipient r JOIN campaign c ON c.id = r.campaign_id
+                WHERE c.state = 'sending' AND r.state IN ('deferred', 'sending')
                 """)
         }
     }
