@@ -115,7 +115,10 @@ class Direction:
                 if self.dest.lost or not transport.can_write_eof():
                     transport.close()
                 else:
-                    transport.write_eof()
+                    try:
+                        transport.write_eof()
+                    except OSError:     # reset by its peer before asyncio noticed
+                        transport.abort()
                 self.link.direction_done()
                 return
             if not self.dest.lost:
@@ -313,7 +316,7 @@ async def serve(args):
     host, _, port = args.target.rpartition(":")
     log = None
     if args.log:
-        log = sys.stderr if args.log == "-" else open(args.log, "w", buffering=1)
+        log = sys.stderr if args.log == "-" else open(args.log, "a", buffering=1)   # append: truncating it while it runs works
     proxy = await start(host or "127.0.0.1", int(port), args.delay_ms, host=args.listen, port=args.port,
                         handshake=not args.no_handshake, buffer=args.buffer, log=log)
     print(f"{args.listen}:{proxy.port}", flush=True)
