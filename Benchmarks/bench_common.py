@@ -1,11 +1,18 @@
-"""What scripts/bench-smtp and scripts/bench-webhooks share: /proc readings, table printing, the latency proxy
-as a child process (--latency-ms), and the second rekey binary (--before).
+"""What scripts/bench-smtp and scripts/bench-webhooks share: /proc readings, table printing, and the latency
+proxy as a child process (--latency-ms).
 
 The scripts put this folder on sys.path; nothing here is run on its own.
 """
 
+import http.client
+import json
 import os
+import select
 import socket
+import statistics
+import subprocess
+import sys
+import time
 
 
 def free_port():
@@ -46,3 +53,179 @@ def table(header, rows):
 
 def int_list(text):
     return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
+
+
+def pct(a, b):
+    return f"{100 * a / b:.0f}%" if a and b else "-"
+
+
+# ---------------------------------------------------------------------------------------------- --latency-ms
+
+def _raise_priority():
+    """The proxy plays the network: as root it runs at nice -10, so its delays hold while the tools load the CPU."""
+    try:
+        os.nice(-10)
+    except OSError:
+        pass
+
+
+PROXY_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "latency_proxy.py")
+
+
+class LatencyProxy:
+    """Benchmarks/latency_proxy.py as a child process between every tool and the sink: RTT/2 each way.
+
+    Its counters are read over its stdin/stdout (`--stats`): `begin()` before a run, `end(begin)` after it gives
+    the connections the run opened, the most open at once, the client turns (round trips the clients waited
+    for) and the proxy's CPU seconds."""
+
+    def __init__(self, target_port, rtt_ms, stderr_path):
+        self.target_port, self.rtt_ms = target_port, rtt_ms
+        self.stderr_path = stderr_path
+        self.process = None
+        self.port = None
+        self._buffer = b""
+
+    def start(self):
+        self.process = subprocess.Popen([sys.executable, PROXY_SCRIPT, "--target", f"127.0.0.1:{self.target_port}",
+                                         "--delay-ms", f"{self.rtt_ms / 2:g}", "--stats"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(self.stderr_path, "wb"),
+                                        preexec_fn=_raise_priority)
+        line = self._readline(10)
+        if not line:
+            raise RuntimeError("the latency proxy did not start: " + open(self.stderr_path, errors="replace").read()[-500:])
+        self.port = int(line.rsplit(":", 1)[1])
+        return self
+
+    def _readline(self, timeout):
+        deadline = time.time() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                return ""
+            data = os.read(self.process.stdout.fileno(), 4096)
+            if not data:
+                return ""
+            self._buffer += data
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def stats(self):
+        self.process.stdin.write(b"\n")
+        self.process.stdin.flush()
+        line = self._readline(10)
+        return json.loads(line) if line else {}
+
+    def cpu(self):
+        return proc_cpu(self.process.pid)
+
+    def begin(self):
+        return self.stats(), self.cpu()
+
+    def end(self, begin):
+        (before, cpu), after = begin, self.stats()
+        return dict(connections=after.get("accepted", 0) - before.get("accepted", 0), peak=after.get("peak_open", 0),
+                    turns=after.get("turns", 0) - before.get("turns", 0), cpu=self.cpu() - cpu,
+                    failed_connects=after.get("failed_connects", 0) - before.get("failed_connects", 0))
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            try:
+                self.process.stdin.close()      # the proxy stops when its stdin closes
+                self.process.wait(timeout=5)
+            except Exception:
+                self.process.kill()
+
+    def describe(self):
+        return (f"RTT {self.rtt_ms:g} ms ({self.rtt_ms / 2:g} ms each way) through Benchmarks/latency_proxy.py on 127.0.0.1:{self.port} "
+                f"-> 127.0.0.1:{self.target_port} (a new connection also waits 1.5 RTT: the TCP handshake)")
+
+    def probe(self, kind, count=20):
+        """Times round trips through the proxy, to check it adds what it should: SMTP NOOPs after the banner, or
+        HTTP POSTs (kind = the path) on one keep-alive connection. Returns a line for the header."""
+        times = []
+        start = time.perf_counter()
+        if kind == "smtp":
+            with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+                f = s.makefile("rb")
+                f.readline()
+                first = time.perf_counter() - start
+                for _ in range(count):
+                    t = time.perf_counter()
+                    s.sendall(b"NOOP\r\n")
+                    f.readline()
+                    times.append(time.perf_counter() - t)
+                s.sendall(b"QUIT\r\n")
+                f.readline()
+            what, first_what = "SMTP NOOP", "the banner"
+        else:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            for i in range(count + 1):
+                t = time.perf_counter()
+                connection.request("POST", kind, body=b"{}", headers={"content-type": "application/json"})
+                connection.getresponse().read()
+                if i:
+                    times.append(time.perf_counter() - t)
+                else:
+                    first = time.perf_counter() - start
+            connection.close()
+            what, first_what = "HTTP POST (keep-alive)", "the first response"
+        ms = sorted(1000 * t for t in times)
+        self.measured_rtt_ms = statistics.median(ms)
+        return (f"proxy check: {what} round trip median {statistics.median(ms):.1f} ms (min {ms[0]:.1f}, max {ms[-1]:.1f}, "
+                f"{count} tries; asked {self.rtt_ms:g}); {first_what} {1000 * first:.1f} ms after connect "
+                f"(expected about {2 * self.rtt_ms:g}: handshake + one round trip)")
+
+
+def start_latency_proxy(target_port, rtt_ms, tmp, children, log, probe):
+    """--latency-ms: starts the proxy in front of the sink (stopped with the script's other children) and checks
+    the delay it adds with `probe` ("smtp" or an HTTP path); the check's line is kept in `proxy.check`."""
+    proxy = LatencyProxy(target_port, rtt_ms, os.path.join(tmp, "latency-proxy.err")).start()
+    children.append(proxy.process)
+    log(f"latency proxy pid {proxy.process.pid} on 127.0.0.1:{proxy.port} -> 127.0.0.1:{target_port}, RTT {rtt_ms:g} ms")
+    proxy.check = proxy.probe(probe)
+    log(proxy.check)
+    return proxy
+
+
+def through(proxy):
+    """A table title's words for the path to the sink."""
+    return f", through a latency proxy: RTT {proxy.rtt_ms:g} ms" if proxy else ""
+
+
+def latency_table(runs, rtt_ms, round_trips, unit, pipelined=None, pipelined_name=""):
+    """The round-trip arithmetic for runs through the proxy. runs: [(label, items, rate, proxy counters, connections
+    the tool was told to use)]; the connections counted are the fewer of those and the most the proxy saw open at
+    once (a tool may open fewer; closing connections overlap new ones).
+
+    A sender that waits for every reply moves at most connections / (round trips x RTT) items per second; the
+    implied round trips are connections / (rate x RTT); the proxy also counts the client's turns directly."""
+    rtt = rtt_ms / 1000.0
+    rows = []
+    for label, items, rate, px, configured in runs:
+        peak = (px or {}).get("peak", 0)
+        connections = min(configured, peak) if peak else configured
+        ceiling = connections / (round_trips * rtt) if rtt else 0
+        row = [label, f"{connections}" + (f" (of {configured})" if connections != configured else ""),
+               f"{peak} / {px['connections']}" if px else "-", fmt_rate(rate),
+               fmt_rate(ceiling), pct(rate, ceiling), f"{connections / (rate * rtt):.2f}" if rate and rtt else "-",
+               f"{px['turns'] / items:.2f}" if px and items else "-"]
+        if pipelined:
+            row.append(fmt_rate(connections / (pipelined * rtt)) if rtt else "-")
+        rows.append(row)
+    header = ["tool", "connections", "peak / opened", f"{unit}/s", f"ceiling ({round_trips} RT)", "of ceiling", f"RT/{unit} implied",
+              f"turns/{unit} (proxy)"] + ([f"ceiling {pipelined_name} ({pipelined} RT)"] if pipelined else [])
+    return table(header, rows)
+
+
+def round_trip_report(proxy, runs, round_trips, unit, pipelined=None, pipelined_name=""):
+    """The --latency-ms section both benchmarks print: a title, latency_table and what its columns mean."""
+    rtt = proxy.rtt_ms
+    return "\n".join([
+        "",
+        f"Round trips at RTT {rtt:g} ms (each tool's best run; the proxy's own check measured {proxy.measured_rtt_ms:.1f} ms):",
+        latency_table(runs, rtt, round_trips, unit, pipelined, pipelined_name),
+        f"  connections: what the tool was told to use, or the most the proxy saw open at once if fewer; peak / opened: the most "
+        f"open at once\n  and how many the run opened; ceiling = connections / ({round_trips} x RTT); RT/{unit} implied = "
+        f"connections / ({unit}/s x RTT), the round trips\n  each {unit} cost if every connection was always busy; turns/{unit} (proxy): "
+        f"how often a client spoke after hearing from the server\n  (connection set-up and closing included), counted by the proxy."])
