@@ -1,12 +1,14 @@
-"""What scripts/bench-smtp and scripts/bench-webhooks share: /proc readings, table printing, and the latency
-proxy as a child process (--latency-ms).
+"""What scripts/bench-smtp and scripts/bench-webhooks share: /proc readings, table printing, the latency proxy
+as a child process (--latency-ms), and the second rekey binary (--before).
 
 The scripts put this folder on sys.path; nothing here is run on its own.
 """
 
+import datetime
 import http.client
 import json
 import os
+import re
 import select
 import socket
 import statistics
@@ -229,3 +231,70 @@ def round_trip_report(proxy, runs, round_trips, unit, pipelined=None, pipelined_
         f"open at once\n  and how many the run opened; ceiling = connections / ({round_trips} x RTT); RT/{unit} implied = "
         f"connections / ({unit}/s x RTT), the round trips\n  each {unit} cost if every connection was always busy; turns/{unit} (proxy): "
         f"how often a client spoke after hearing from the server\n  (connection set-up and closing included), counted by the proxy."])
+
+
+# ---------------------------------------------------------------------------------------------- --before
+
+REKEY, BEFORE = "rekey", "rekey-before"     # the tool names of the two rekey binaries in the results
+
+
+def rekey_label(tool):
+    return "rekey (before)" if tool == BEFORE else "rekey"
+
+
+def describe_binary(path):
+    built = datetime.datetime.fromtimestamp(os.path.getmtime(path)).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{path} (built {built})"
+
+
+def rekey_binaries(main, before, round_index):
+    """[(tool, path)] for one round: the main binary and, with --before, the other one right next to it; the
+    order alternates from round to round so that neither always runs first."""
+    pairs = [(REKEY, main)] + ([(BEFORE, before)] if before else [])
+    return pairs if round_index % 2 == 0 else pairs[::-1]
+
+
+def check_options(binaries, uses):
+    """Checks that each binary's subcommands accept the options the benchmark passes them.
+    uses: {("campaign", "send"): ["--smtp", ...]}. Returns the problems found (none: an empty list)."""
+    problems = []
+    for path in binaries:
+        for words, options in uses.items():
+            r = subprocess.run([path, *words, "--help"], capture_output=True, text=True, timeout=60)
+            text = r.stdout + r.stderr
+            if r.returncode != 0:
+                problems.append(f"{path} {' '.join(words)} --help: exit {r.returncode}: {text.strip()[:200]}")
+                continue
+            missing = [o for o in options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
+            if missing:
+                problems.append(f"{path} {' '.join(words)} does not list {', '.join(missing)}")
+    return problems
+
+
+def before_after_table(results, configs, config_name, measures):
+    """After (the main binary) over before, per configuration: the best run of each, and with several rounds the
+    median of each round's own ratio (the two ran back to back). results: [(tool, config, result)] with
+    result['round']; measures: [(title, value(result), higher_is_better, format)]."""
+    rounds = sorted({r.get("round", 0) for _, _, r in results})
+    rows = []
+    for c in configs:
+        runs = {tool: [r for t, cc, r in results if t == tool and cc == c and r["ok"]] for tool in (REKEY, BEFORE)}
+        row = [f"{config_name} {c}"]
+        for _, value, higher, fmt in measures:
+            pick = max if higher else min
+            a = pick((value(r) for r in runs[REKEY]), default=0)
+            b = pick((value(r) for r in runs[BEFORE]), default=0)
+            row += [fmt(a) if a else "-", fmt(b) if b else "-", f"{a / b:.2f}x" if a and b else "-"]
+            if len(rounds) > 1:
+                paired = []
+                for k in rounds:
+                    ra = [value(r) for r in runs[REKEY] if r.get("round") == k]
+                    rb = [value(r) for r in runs[BEFORE] if r.get("round") == k]
+                    if ra and rb and ra[0] and rb[0]:
+                        paired.append(ra[0] / rb[0])
+                row.append(f"{statistics.median(paired):.2f}x" if paired else "-")
+        rows.append(row)
+    header = [config_name]
+    for title, _, _, _ in measures:
+        header += [f"{title}: after", "before", "after/before"] + (["median of rounds"] if len(rounds) > 1 else [])
+    return table(header, rows)
