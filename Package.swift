@@ -41,12 +41,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The HTTP service: status page, JSON API, and the worker loop running beside it.
+        // The HTTP service: the live incident dashboard, the JSON API, and the worker loop running beside it.
         .target(
             name: "RekeyServer",
             dependencies: [
                 "RekeyKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

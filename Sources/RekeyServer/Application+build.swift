@@ -18,11 +18,11 @@ public struct ServeConfiguration: Sendable {
     }
 }
 
-/// Builds the service: the router over the store, and the worker loop as a service beside the HTTP server.
-public func buildApplication(configuration: ServeConfiguration, store: AppDatabase, registry: Registry, worker: WorkerLoop?,
-                             logger: Logger) -> some ApplicationProtocol {
+/// Builds the service: the router over the store and the pages, and the worker loop as a service beside the HTTP server.
+public func buildApplication(configuration: ServeConfiguration, store: AppDatabase, registry: Registry, pages: Pages,
+                             worker: WorkerLoop?, logger: Logger) -> some ApplicationProtocol {
     var application = Application(
-        router: buildRouter(store: store, registry: registry),
+        router: buildRouter(store: store, registry: registry, pages: pages),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rekey"),
         logger: logger)
     if let worker {

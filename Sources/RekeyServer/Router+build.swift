@@ -2,10 +2,24 @@ import Foundation
 import Hummingbird
 import RekeyKit
 
-/// The routes: a status page, and a read-only JSON API over the store. Nothing here can show a secret:
-/// every value comes from reports that hold counts, ids and states only.
-public func buildRouter(store: AppDatabase, registry: Registry) -> Router<BasicRequestContext> {
+/// How often the dashboard's figures are read, and how long one event stream lasts before the browser reconnects.
+public struct DashboardTiming: Sendable {
+    /// Seconds between updates of a live page (and the longest the figures are cached).
+    public var interval: Duration = .seconds(1)
+    /// How long one `/events` stream runs; `EventSource` reconnects by itself after it ends.
+    public var streamLifetime: Duration = .seconds(300)
+
+    /// The defaults: updates every second, streams of five minutes.
+    public init() {}
+}
+
+/// The routes: the incident dashboard (live over Server-Sent Events, by reloading without JavaScript) and a
+/// read-only JSON API over the store. Nothing here can show a secret: every value comes from reports that hold
+/// counts, ids and states only.
+public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, timing: DashboardTiming = .init()) -> Router<BasicRequestContext> {
     let router = Router()
+    router.add(middleware: SecurityHeadersMiddleware())
+    let source = DashboardSource(store: store, registry: registry, maxAge: timing.interval)
     router.get("healthz") { _, _ in "ok" }
     router.get("api/audit") { _, _ in try JSONBody(try await store.auditReport(registry: registry)) }
     router.get("api/campaigns") { _, _ in try JSONBody(try await store.campaigns()) }
@@ -19,9 +33,15 @@ public func buildRouter(store: AppDatabase, registry: Registry) -> Router<BasicR
     }
     router.get("api/webhooks") { _, _ in try JSONBody(try await store.webhookStatus()) }
     router.get("api/log/verify") { _, _ in try JSONBody(try await store.verifyAuditLog()) }
+    router.get("api/dashboard") { _, _ in try JSONBody(try await source.current()) }
     router.get("/") { _, _ in
-        StatusPage(audit: try await store.auditReport(registry: registry), campaigns: try await store.campaigns(),
-                   webhooks: try await store.webhookStatus(), log: try await store.verifyAuditLog())
+        HTMLBody(pages.dashboard.render(DashboardView(dashboard: try await source.current()).context))
+    }
+    router.get("events") { _, _ in EventStream(source: source, timing: timing) }
+    router.get("assets/:name") { _, context in
+        guard let asset = pages.assets[try context.parameters.require("name")] else { throw HTTPError(.notFound) }
+        return Response(status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "max-age=300"],
+                        body: .init(byteBuffer: ByteBuffer(string: asset.body)))
     }
     return router
 }
@@ -40,5 +60,16 @@ struct JSONBody: ResponseGenerator {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// An HTML page.
+struct HTMLBody: ResponseGenerator {
+    let html: String
+
+    init(_ html: String) { self.html = html }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }

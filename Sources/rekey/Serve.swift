@@ -5,7 +5,7 @@ import RekeyServer
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the status page and JSON API, and run the worker (webhook retries, deferred mail, token refresh) beside it.")
+        abstract: "Serve the live incident dashboard and JSON API, and run the worker (webhook retries, deferred mail, token refresh) beside it.")
 
     @OptionGroup var options: GlobalOptions
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
@@ -23,14 +23,15 @@ struct Serve: AsyncParsableCommand {
         let ring = try options.loadKeyRing()
         let logger = options.makeLogger()
         let store = try options.openStore(logger: logger, keyRing: ring)
+        let pages = try Pages.load(from: options.templates)
         var worker: WorkerLoop?
         if !noWorker {
             try await syncEndpointsWarning(store: store, registry: registry, keyRing: ring, options: options)
             worker = try makeWorkerLoop(options: options, delivery: delivery, store: store, keyRing: ring, registry: registry, logger: logger)
         }
-        Console.error("rekey serve: http://\(host):\(port)/ (status page), /api/… (JSON)\(noWorker ? "" : "; worker running")")
+        Console.error("rekey serve: http://\(host):\(port)/ (incident dashboard), /api/… (JSON)\(noWorker ? "" : "; worker running")")
         let application = buildApplication(configuration: ServeConfiguration(host: host, port: port, workerInterval: interval),
-                                           store: store, registry: registry, worker: worker, logger: logger)
+                                           store: store, registry: registry, pages: pages, worker: worker, logger: logger)
         try await application.runService()
     }
 }

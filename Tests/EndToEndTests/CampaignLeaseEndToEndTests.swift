@@ -27,20 +27,6 @@ import Glibc
         (FileManager.default.enumerator(atPath: rekey.dir.file("outbox"))?.allObjects as? [String])?.filter { $0.hasSuffix(".eml") }.count ?? 0
     }
 
-    /// A port nothing listens on now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test(arguments: [["worker", "--interval", "0.1"], ["serve", "--interval", "0.1", "--port", "\(freePort())"]])
     func aRunningWorkerLeavesALiveSMTPSendAlone(worker command: [String]) async throws {
         // Given a worker (alone, or inside the service) already running with no SMTP server configured: it would use

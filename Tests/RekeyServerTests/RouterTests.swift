@@ -26,8 +26,9 @@ import Testing
         _ = try await store.importInstallations(drafts, registry: registry, keyRing: ring)
     }
 
-    func get(_ uri: String, _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
-        let app = Application(router: buildRouter(store: store, registry: registry))
+    func get(_ uri: String, timing: DashboardTiming = .init(), _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
+        let pages = try Pages.load(from: Paths.packageRoot.appendingPathComponent("Templates").path)
+        let app = Application(router: buildRouter(store: store, registry: registry, pages: pages, timing: timing))
         try await app.test(.router) { client in
             try await client.execute(uri: uri, method: .get) { response in try check(response) }
         }
@@ -60,43 +61,132 @@ import Testing
         }
     }
 
-    @Test func theStatusPageSummarisesEndpointsAndListsOnlyThoseNeedingAttention() async throws {
-        // Given the shipped registry's endpoints, one of them with a message pending
-        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring,
-                                                 resolve: { _ in "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })
-        _ = try await store.enqueueWebhooks(event: "credentials.exposed", bodies: [("github", Array("{}".utf8))], idempotencyKey: nil)
-        let endpoints = registry.partners.filter { $0.webhook != nil }.count
+    /// A campaign of four recipients named to test escaping: two sent, one deferred, one failed.
+    func campaignHalfSent() async throws -> Int64 {
+        let template = try EmailTemplate.load(named: "credential-exposure", from: Paths.packageRoot.appendingPathComponent("Templates").path)
+        let audience = try dir.write("audience.csv", """
+            email,name,customer,integration_name,incident_date,exposed_fields
+            a@c.example,A,Acme,Jira Server,2026-11-28,password
+            b@c.example,B,Acme,Jira Server,2026-11-28,password
+            c@c.example,C,Acme,Jira Server,2026-11-28,password
+            d@c.example,D,Acme,Jira Server,2026-11-28,password
 
-        // When the page is fetched
-        try await get("/") { response in
-            // Then it counts every endpoint and lists only github, whose message is pending
-            let page = String(buffer: response.body)
-            #expect(page.contains("<tr><td>\(endpoints)</td><td>0</td><td>0</td><td>1</td><td>0</td><td>0</td></tr>"), "\(page)")
-            #expect(page.contains("Endpoints needing attention (1)"))
-            #expect(page.contains("<tr><td>github</td><td>active</td>"))
-            #expect(!page.contains("<tr><td>atlassian</td><td>active</td>"))
+            """)
+        let draft = try await store.draftCampaign(name: "<b>Renewal</b>", template: template, audience: .file(audience), registry: registry)
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE campaign SET state = 'sending' WHERE id = ?", arguments: [draft.campaign])
+            try db.execute(sql: """
+                UPDATE recipient SET state = CASE email WHEN 'a@c.example' THEN 'sent' WHEN 'b@c.example' THEN 'sent'
+                    WHEN 'c@c.example' THEN 'deferred' ELSE 'failed' END,
+                    sent_at = CASE email WHEN 'a@c.example' THEN '2026-12-02T10:00:00.000Z' WHEN 'b@c.example' THEN '2026-12-02T10:00:02.000Z' END,
+                    next_attempt_at = CASE email WHEN 'c@c.example' THEN 1e10 END
+                WHERE campaign_id = ?
+                """, arguments: [draft.campaign])
         }
-
-        // And a disabled endpoint is listed before one that merely holds a message
-        try await store.writer.write { try $0.execute(sql: "UPDATE webhook_endpoint SET state = 'disabled', disabled_reason = '410 Gone' WHERE partner_id = 'pagerduty'") }
-        try await get("/") { response in
-            let page = String(buffer: response.body)
-            let pagerduty = try #require(page.range(of: "<tr><td>pagerduty</td><td>disabled (410 Gone)</td>"))
-            let github = try #require(page.range(of: "<tr><td>github</td><td>active</td>"))
-            #expect(pagerduty.lowerBound < github.lowerBound, "disabled first, though p sorts after g")
-            #expect(page.contains("Endpoints needing attention (2)"))
-        }
+        return draft.campaign
     }
 
-    @Test func theStatusPageEscapesWhatItShows() async throws {
+    @Test func theDashboardShowsEachStagesProgressEachPartnersAlertAndEachIntegrationsMigration() async throws {
+        // Given a campaign half sent, github's alert delivered and the one Jira installation migrated
+        let id = try await campaignHalfSent()
+        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: { _ in "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })
+        _ = try await store.enqueueWebhooks(event: "credentials.exposed", bodies: [("github", Array("{}".utf8))], idempotencyKey: nil)
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE webhook_message SET state = 'delivered', delivered_at = '2026-12-02T10:05:00.000Z' WHERE partner_id = 'github'")
+            let installation = try String.fetchOne(db, sql: "SELECT id FROM installation") ?? ""
+            try db.execute(sql: "UPDATE installation SET state = 'migrated' WHERE id = ?", arguments: [installation])
+            try AppDatabase.appendAudit(db, action: "installation.migrated", subject: installation)
+        }
+
+        // When the dashboard is fetched
         try await get("/") { response in
             let page = String(buffer: response.body)
             #expect(response.status == .ok)
-            #expect(page.contains("1 of 1 installations exposed"))
-            #expect(page.contains("<td>Jira Server</td>"))
-            #expect(page.contains("entries, chain intact"))
+            // Then the stage shows its counts, rate and bar (2 of 4 sent: half the bar), its name escaped
+            #expect(page.contains("#\(id) &lt;b&gt;Renewal&lt;/b&gt;"), "\(page)")
+            #expect(!page.contains("<b>Renewal</b>"))
+            #expect(page.contains(#"<dd id="stage-\#(id)-sent">2</dd>"#))
+            #expect(page.contains(#"<dd id="stage-\#(id)-deferred">1</dd>"#))
+            #expect(page.contains(#"<dd id="stage-\#(id)-failed">1</dd>"#))
+            #expect(page.contains(#"<dd id="stage-\#(id)-rate">1.0/s</dd>"#))
+            #expect(page.contains(#"id="stage-\#(id)-bar-sent" x="0.0" y="0" width="500.0""#))
+            #expect(page.contains(#"id="stage-\#(id)-bar-deferred" x="500.0" y="0" width="250.0""#))
+            // And github's alert is confirmed at its delivery, listed after the partners not yet confirmed
+            #expect(page.contains("<td id=\"partner-") && page.contains("2026-12-02T10:05:00.000Z"))
+            let github = try #require(page.range(of: "<th scope=\"row\">github</th>"))
+            let atlassian = try #require(page.range(of: "<th scope=\"row\">atlassian</th>"))
+            #expect(atlassian.lowerBound < github.lowerBound)
+            #expect(page.contains(#"<span id="partners-confirmed">1</span>"#))
+            // And the integration shows its migration, with a chart
+            #expect(page.contains(#"<span id="integration-"#) && page.contains("1</span> of 1 installations migrated"))
+            #expect(page.contains(#"<polyline class="line""#))
+            // And nothing secret, and no inline script or style that the CSP would block
             #expect(!page.contains("CANARY"))
+            #expect(!page.contains("<script>") && !page.contains("style=\""))
         }
+    }
+
+    @Test func everyResponseCarriesTheSecurityHeaders() async throws {
+        for uri in ["/", "/api/audit", "/api/campaigns/42", "/assets/rekey.css", "/assets/nothing.js"] {
+            try await get(uri) { response in
+                #expect(response.headers[.contentSecurityPolicy]?.contains("default-src 'self'") == true, "\(uri)")
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true, "\(uri)")
+                #expect(response.headers[.init("Referrer-Policy")!] == "no-referrer", "\(uri)")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff", "\(uri)")
+                #expect(response.headers[.cacheControl] != nil, "\(uri)")
+            }
+        }
+        try await get("/assets/dashboard.js") { response in
+            #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+            #expect(String(buffer: response.body).contains("EventSource"))
+        }
+    }
+
+    @Test func theEventStreamSendsTheLiveValuesAsTheyChange() async throws {
+        // Given a campaign half sent, and a stream that updates every 0.2 s for 1.2 s
+        let id = try await campaignHalfSent()
+        var timing = DashboardTiming()
+        timing.interval = .milliseconds(200)
+        timing.streamLifetime = .milliseconds(1200)
+
+        // When a third message is accepted while the stream runs
+        let store = self.store
+        let later = Task {
+            try await Task.sleep(for: .milliseconds(500))
+            try await store.writer.write { try $0.execute(sql: "UPDATE recipient SET state = 'sent', sent_at = '2026-12-02T10:00:04.000Z', next_attempt_at = NULL WHERE email = 'c@c.example'") }
+        }
+        try await get("/events", timing: timing) { response in
+            #expect(response.headers[.contentType] == "text/event-stream; charset=utf-8")
+            let events = String(buffer: response.body).components(separatedBy: "\n\n").filter { $0.hasPrefix("event: dashboard\n") }
+            let updates = try events.map { event in
+                let json = String(try #require(event.split(separator: "\n").last { $0.hasPrefix("data: ") }).dropFirst(6))
+                return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            }
+            // Then the stream sent several updates, and the count moved from 2 to 3 with the bar
+            #expect(updates.count >= 4, "\(events.count) events")
+            let sent = updates.compactMap { ($0["text"] as? [String: String])?["stage-\(id)-sent"] }
+            #expect(sent.first == "2")
+            #expect(sent.last == "3")
+            let bar = (updates.last?["attributes"] as? [String: [String: String]])?["stage-\(id)-bar-sent"]
+            #expect(bar?["width"] == "750.0")
+        }
+        try await later.value
+    }
+
+    @Test func theJSONAPIGivesTheDashboardsFigures() async throws {
+        let id = try await campaignHalfSent()
+        try await get("/api/dashboard") { response in
+            let dashboard = try #require(try self.json(response) as? [String: Any])
+            let stage = try #require((dashboard["stages"] as? [[String: Any]])?.first)
+            #expect(stage["id"] as? Int == Int(id))
+            #expect(stage["sent"] as? Int == 2 && stage["deferred"] as? Int == 1 && stage["failed"] as? Int == 1)
+            #expect(stage["eta_seconds"] as? Double == 1)  // 1 deferred left at 1 message per second
+            let integrations = try #require(dashboard["integrations"] as? [[String: Any]])
+            #expect(integrations.contains { $0["id"] as? String == "jira-server" && $0["exposed"] as? Int == 1 })
+        }
+    }
+
+    @Test func healthAndTheLogsChain() async throws {
         try await get("/healthz") { response in #expect(String(buffer: response.body) == "ok") }
         try await get("/api/log/verify") { response in
             let result = try self.json(response) as? [String: Any]

@@ -1,0 +1,62 @@
+import Foundation
+import RekeyTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The incident dashboard of `rekey serve`, watched by a real browser (headless Chromium driven by Selenium) and by
+/// an event-stream client while `campaign send` delivers to aiosmtpd.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    /// Where the browser's screenshots go, to look at after a run.
+    static let screenshots = Paths.packageRoot.appendingPathComponent(".build/screenshots").path
+
+    @Test func theDashboardMovesLiveInABrowserAndOverItsEventStreamWhileACampaignIsSent() async throws {
+        // Given a campaign of 1,500 recipients, an SMTP server, and the service running
+        let (rekey, mail, server) = try await CampaignLeaseEndToEndTests.setUp(recipients: 1_500)
+        let port = freePort()
+        let serve = try launchProcess(Paths.rekeyBinary, ["serve", "--no-worker", "--port", "\(port)"],
+                                      environment: CampaignLeaseEndToEndTests.environment, directory: rekey.dir.path,
+                                      stderr: rekey.dir.file("serve.err"))
+        defer { kill(serve.processIdentifier, SIGTERM); serve.waitForExit() }
+        let base = "http://127.0.0.1:\(port)"
+        try await waitUntilAnswering("\(base)/healthz")
+
+        // When the campaign is sent at 150 messages a second while a browser and an event-stream client watch
+        async let send = rekey("campaign", "send", "1", "--smtp", "smtp://127.0.0.1:\(server.port)", "--rate", "150", "--json")
+        async let browser = runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/dashboard_browser.py").path,
+                                                         "\(base)/", "1", Self.screenshots, "--timeout", "90"])
+        try await Task.sleep(for: .seconds(1))
+        let stream = try await runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/sse_client.py").path,
+                                                           "\(base)/events", "3.5"])
+
+        // Then the stream carried updates whose count of sent messages grew
+        let events = try #require(try JSONSerialization.jsonObject(with: Data(stream.stdout.utf8)) as? [[String: Any]], "\(stream.stderr)")
+        let sent = events.filter { $0["event"] as? String == "dashboard" }
+            .compactMap { (($0["data"] as? [String: Any])?["text"] as? [String: String])?["stage-1-sent"] }.compactMap { Int($0) }
+        #expect(sent.count >= 3, "\(events.count) events")
+        #expect(sent == sent.sorted() && (sent.last ?? 0) > (sent.first ?? 0), "\(sent)")
+
+        // And the browser saw the figure move without reloading, then the stage finish with every message sent
+        let watched = try await browser
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(watched.stdout.utf8)) as? [String: Any],
+                                "\(watched.stdout)\n\(watched.stderr)")
+        #expect(watched.status == 0, "\(seen)")
+        #expect(seen["moved"] as? Bool == true)
+        #expect(seen["reloaded"] as? Bool == false, "it updated by reloading, not live")
+        #expect(seen["live_label"] as? String == "live")
+        #expect(seen["state_last"] as? String == "finished")
+        #expect(seen["sent_last"] as? String == "1500")
+        #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
+        for path in seen["screenshots"] as? [String] ?? [] {
+            let png = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000, "\(path)")
+        }
+        print("dashboard screenshots: \(Self.screenshots)/dashboard-during.png, dashboard-after.png")
+
+        // And the send itself delivered every message once, as the page said
+        let result = try await send
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try mail.acceptedMessagesPerRecipient().count == 1_500)
+    }
+}
