@@ -23,7 +23,12 @@ final class CampaignDelivery: DeliveryWork {
         try await sender.store.claimRecipients(campaign, limit: limit)
     }
 
-    func attempt(_ recipient: ClaimedRecipient) async -> RecordedDelivery {
+    /// Composes and sends as a child task of the run, after the campaign's rate allows.
+    func start(_ recipient: ClaimedRecipient, done: @escaping @Sendable (RecordedDelivery) -> Void) -> AttemptStart {
+        .task { done(await self.attempt(recipient)) }
+    }
+
+    private func attempt(_ recipient: ClaimedRecipient) async -> RecordedDelivery {
         let now = (clock.now - started).seconds
         if let wait = limiter.withLock({ $0?.reserve(now: now) }), wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
         let result: DeliveryResult

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Runs a ``DeliveryStateMachine`` against real work: every claim, attempt, commit, timer and renewal is a
-/// child task of one task group, and their results are the machine's events.
+/// Runs a ``DeliveryStateMachine`` against real work. Claims, commits, timers, the heartbeat and attempts that must
+/// await are child tasks of one task group; they and the attempts' callbacks post the machine's events to one queue.
 struct DeliveryEngine<Work: DeliveryWork> {
     let work: Work
     let limits: DeliveryStateMachine<Work.Item, Work.Outcome>.Limits
@@ -15,29 +15,42 @@ struct DeliveryEngine<Work: DeliveryWork> {
         case released
         case tick
         case leaseLost
-        case heartbeatEnded
+        case failed(any Error)
+        case cancelled
     }
 
     /// Runs until nothing more falls due within `waitUpTo`, the task is cancelled or the run's claim is lost.
     ///
     /// `completed` sees every outcome as it arrives and `committed` runs after each commit, both on this task.
     /// Throws `CancellationError` when cancelled and ``DeliveryLeaseLost`` when the claim was lost, after
-    /// committing every outcome of the attempts already under way.
+    /// committing every outcome of the attempts already under way; a store error ends the run at once.
     func run(completed: (Work.Outcome) -> Void, committed: () -> Void) async throws {
         let clock = ContinuousClock()
         let started = clock.now
         func now() -> Double { (clock.now - started).seconds }
         var machine = DeliveryStateMachine<Work.Item, Work.Outcome>(limits: limits, now: now())
         var stopReason: (any Error)?
-        let work = self.work
+        let (work, limits) = (self.work, self.limits)
+        let events = DeliveryEvents<Event>()
 
-        try await withThrowingTaskGroup(of: Event.self) { group in
+        /// Runs a store operation as a child, posting its result or its failure.
+        func store(_ group: inout ThrowingTaskGroup<Void, any Error>, _ operation: @escaping @Sendable () async throws -> Event) {
+            group.addTask {
+                do { events.post(try await Self.uncancelled(operation)) } catch { events.post(.failed(error)) }
+            }
+        }
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
             if let interval = work.renewInterval {
                 group.addTask {
                     while true {
                         try? await Task.sleep(for: .seconds(interval))
-                        if Task.isCancelled { return .heartbeatEnded }
-                        if try await !Self.uncancelled({ try await work.renew() }) { return .leaseLost }
+                        if Task.isCancelled { return }
+                        do {
+                            if try await !Self.uncancelled({ try await work.renew() }) { return events.post(.leaseLost) }
+                        } catch {
+                            return events.post(.failed(error))
+                        }
                     }
                 }
             }
@@ -47,23 +60,27 @@ struct DeliveryEngine<Work: DeliveryWork> {
                 for action in actions {
                     switch action {
                     case .claim:
-                        group.addTask { .claimed(try await Self.uncancelled { try await work.claim(limit: limits.claimBatch) }) }
+                        store(&group) { .claimed(try await work.claim(limit: limits.claimBatch)) }
                     case .attempt(let items):
-                        for item in items { group.addTask { .completed(await work.attempt(item)) } }
+                        for item in items {
+                            if case .task(let operation) = work.start(item, done: { events.post(.completed($0)) }) {
+                                group.addTask { await operation() }
+                            }
+                        }
                     case .commit(let outcomes):
-                        group.addTask {
-                            try await Self.uncancelled { try await work.commit(outcomes) }
+                        store(&group) {
+                            try await work.commit(outcomes)
                             return .committed
                         }
                     case .release(let items):
-                        group.addTask {
-                            try await Self.uncancelled { try await work.release(items) }
+                        store(&group) {
+                            try await work.release(items)
                             return .released
                         }
                     case .scheduleTick(let after):
                         group.addTask {
                             try? await Task.sleep(for: .seconds(after))
-                            return .tick
+                            events.post(.tick)
                         }
                     case .idle:
                         idle = true
@@ -76,25 +93,27 @@ struct DeliveryEngine<Work: DeliveryWork> {
                     actions = try await whenIdle(&machine, now: now)
                     continue
                 }
-                guard let event = try await group.next() else { return }
+                let batch = await withTaskCancellationHandler { await events.take() } onCancel: { events.post(.cancelled) }
                 actions = []
-                if Task.isCancelled && stopReason == nil {
-                    stopReason = CancellationError()
-                    actions += machine.stop(now: now())
-                }
-                switch event {
-                case .claimed(let items): actions += machine.claimed(items, now: now())
-                case .completed(let outcome):
-                    completed(outcome)
-                    actions += machine.completed([outcome], now: now())
-                case .committed:
-                    committed()
-                    actions += machine.committed(now: now())
-                case .tick: actions += machine.tick(now: now())
-                case .released, .heartbeatEnded: break
-                case .leaseLost:
-                    stopReason = stopReason ?? DeliveryLeaseLost()
-                    actions += machine.stop(now: now())
+                for event in batch {
+                    switch event {
+                    case .claimed(let items): actions += machine.claimed(items, now: now())
+                    case .completed(let outcome):
+                        completed(outcome)
+                        actions += machine.completed([outcome], now: now())
+                    case .committed:
+                        committed()
+                        actions += machine.committed(now: now())
+                    case .tick: actions += machine.tick(now: now())
+                    case .released: break
+                    case .failed(let error): throw error
+                    case .leaseLost:
+                        stopReason = stopReason ?? DeliveryLeaseLost()
+                        actions += machine.stop(now: now())
+                    case .cancelled:
+                        stopReason = stopReason ?? CancellationError()
+                        actions += machine.stop(now: now())
+                    }
                 }
             }
         }

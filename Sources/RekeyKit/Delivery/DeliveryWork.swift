@@ -8,8 +8,10 @@ protocol DeliveryWork: Sendable {
 
     /// Claims up to `limit` due items, recording each as under way, so that a crash leaves them to be re-sent.
     func claim(limit: Int) async throws -> [Item]
-    /// Makes one attempt. It does not throw: a failure is an outcome.
-    func attempt(_ item: Item) async -> Outcome
+    /// Starts one attempt, whose outcome goes to `done` exactly once, from any thread; a failure is an outcome.
+    /// An attempt that must await returns that work as ``AttemptStart/task(_:)``, and the engine runs it as a child
+    /// task of the run; one started by a callback API (libcurl's multi handle) costs no task.
+    func start(_ item: Item, done: @escaping @Sendable (Outcome) -> Void) -> AttemptStart
     /// Writes outcomes, in one transaction.
     func commit(_ outcomes: [Outcome]) async throws
     /// Gives back claimed items that were never attempted.
@@ -25,4 +27,12 @@ protocol DeliveryWork: Sendable {
 extension DeliveryWork {
     var renewInterval: Double? { nil }
     func renew() async throws -> Bool { true }
+}
+
+/// How an attempt got under way.
+enum AttemptStart: Sendable {
+    /// It runs; its outcome will come through `done`.
+    case started
+    /// Run this as a child task of the run; it calls `done`.
+    case task(@Sendable () async -> Void)
 }

@@ -159,27 +159,39 @@ private final class WebhookDelivery: DeliveryWork, @unchecked Sendable {
         return lock.withLock { rates[partner, default: RateLimiter(rate: rate)].reserve(now: Date().timeIntervalSince1970) }
     }
 
-    /// One attempt: signs it (every active secret, a fresh timestamp) and hands it to libcurl once the endpoint's
-    /// rate allows. Right before sending, an endpoint this run saw disabled gets nothing: the message is handed
-    /// back, to stay pending until `webhooks enable`.
-    func attempt(_ message: ClaimedWebhook) async -> WebhookAttemptRecord {
+    /// One attempt: signs it (every active secret, a fresh timestamp) and hands it to libcurl, with no task of its
+    /// own, once the endpoint's rate allows (waiting for that is a task). Right before sending, an endpoint this run
+    /// saw disabled gets nothing: the message is handed back, to stay pending until `webhooks enable`.
+    func start(_ message: ClaimedWebhook, done: @escaping @Sendable (WebhookAttemptRecord) -> Void) -> AttemptStart {
         do {
             let target = try self.target(message).get()
             let secrets = try signingSecrets(message.partner)
             guard !secrets.isEmpty else { throw MissingSigningSecret(partner: message.partner) }
             let wait = reserveSlot(message.partner, rate: message.rate)
-            if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
-            guard !lock.withLock({ stopped.contains(message.partner) }) else {
-                let now = Date()
-                return WebhookAttemptRecord(
-                    messageID: message.id, messageRowID: message.rowID, partner: message.partner, attemptedAt: now, status: nil,
-                    latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: now.timeIntervalSince1970,
-                    disableEndpoint: nil, attempted: false)
+            guard wait > 0 else {
+                sendUnlessStopped(message, to: target, secrets: secrets, done: done)
+                return .started
             }
-            return await withCheckedContinuation { done in send(message, to: target, secrets: secrets) { done.resume(returning: $0) } }
+            return .task {
+                try? await Task.sleep(for: .seconds(wait))
+                self.sendUnlessStopped(message, to: target, secrets: secrets, done: done)
+            }
         } catch {
-            return finish(message, attemptedAt: Date(), result: .failure(error))
+            done(finish(message, attemptedAt: Date(), result: .failure(error)))
+            return .started
         }
+    }
+
+    private func sendUnlessStopped(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
+                                   done: @escaping @Sendable (WebhookAttemptRecord) -> Void) {
+        guard !lock.withLock({ stopped.contains(message.partner) }) else {
+            let now = Date()
+            return done(WebhookAttemptRecord(
+                messageID: message.id, messageRowID: message.rowID, partner: message.partner, attemptedAt: now, status: nil,
+                latencyMs: 0, excerpt: nil, error: nil, delivered: false, nextAttemptAt: now.timeIntervalSince1970,
+                disableEndpoint: nil, attempted: false))
+        }
+        send(message, to: target, secrets: secrets, done: done)
     }
 
     private func send(_ message: ClaimedWebhook, to target: WebhookTarget, secrets: [StandardWebhooks.SigningSecret],
