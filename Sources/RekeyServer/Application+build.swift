@@ -1,20 +1,44 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import RekeyKit
 import ServiceLifecycle
 
 /// How `rekey serve` listens.
 public struct ServeConfiguration: Sendable {
+    /// The address to bind.
     public var host: String
+    /// The port to bind.
     public var port: Int
     /// Longest sleep between worker passes, in seconds.
     public var workerInterval: Double
+    /// Seconds a connection may stay open without a request under way (a half-sent request included).
+    public var idleTimeout: Int64 = 30
+    /// Connections open at once at most; more wait in the listen backlog.
+    public var maxConnections = 512
+    /// More names the service answers to (`name` or `name:port`), besides its bind address and, on loopback,
+    /// `localhost`, `127.0.0.1` and `[::1]`.
+    public var extraHosts: [String] = []
 
+    /// `host` and `port` to bind, and the worker's longest sleep.
     public init(host: String = "127.0.0.1", port: Int = 8080, workerInterval: Double = 30) {
         self.host = host
         self.port = port
         self.workerInterval = workerInterval
+    }
+
+    /// Whether the bind address is loopback only.
+    public var isLoopback: Bool { ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host.lowercased()) }
+
+    /// The `Host` values requests may carry.
+    public var allowedHosts: Set<String> {
+        var names = isLoopback ? ["localhost", "127.0.0.1", "[::1]"] : []
+        if !["0.0.0.0", "::", "[::]"].contains(host) { names.append(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host) }
+        var hosts = Set(names.map { "\($0):\(port)".lowercased() })
+        if port == 80 { hosts.formUnion(names.map { $0.lowercased() }) }
+        for extra in extraHosts { hosts.insert(extra.lowercased()) }
+        return hosts
     }
 }
 
@@ -22,8 +46,10 @@ public struct ServeConfiguration: Sendable {
 public func buildApplication(configuration: ServeConfiguration, store: AppDatabase, registry: Registry, pages: Pages,
                              worker: WorkerLoop?, logger: Logger) -> some ApplicationProtocol {
     var application = Application(
-        router: buildRouter(store: store, registry: registry, pages: pages),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rekey"),
+        router: buildRouter(store: store, registry: registry, pages: pages, allowedHosts: configuration.allowedHosts),
+        server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rekey",
+                             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         logger: logger)
     if let worker {
         application.addServices(WorkerService(worker: worker, interval: configuration.workerInterval, logger: logger))

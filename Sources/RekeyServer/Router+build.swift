@@ -16,11 +16,18 @@ public struct DashboardTiming: Sendable {
 /// The routes: the incident dashboard (live over Server-Sent Events, by reloading without JavaScript) and a
 /// read-only JSON API over the store. Nothing here can show a secret: every value comes from reports that hold
 /// counts, ids and states only.
-public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, timing: DashboardTiming = .init()) -> Router<BasicRequestContext> {
+///
+/// `allowedHosts` are the `Host` values answered (DNS-rebinding defence); nil answers any (tests in process).
+public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, allowedHosts: Set<String>? = nil,
+                        timing: DashboardTiming = .init()) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware())
+    if let allowedHosts { router.add(middleware: HostCheckMiddleware(allowed: allowedHosts)) }
     let source = DashboardSource(store: store, registry: registry, maxAge: timing.interval)
-    router.get("healthz") { _, _ in "ok" }
+    router.get("healthz") { _, _ in
+        guard await store.isReadable() else { throw HTTPError(.serviceUnavailable, message: "the store cannot be read") }
+        return "ok"
+    }
     router.get("api/audit") { _, _ in try JSONBody(try await store.auditReport(registry: registry)) }
     router.get("api/campaigns") { _, _ in try JSONBody(try await store.campaigns()) }
     router.get("api/campaigns/:id") { _, context in
@@ -31,7 +38,7 @@ public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, ti
             throw HTTPError(.notFound, message: error.description)
         }
     }
-    router.get("api/webhooks") { _, _ in try JSONBody(try await store.webhookStatus()) }
+    router.get("api/webhooks") { _, _ in try JSONBody(try await store.webhookStatus().map(\.withoutURLQuery)) }
     router.get("api/log/verify") { _, _ in try JSONBody(try await store.verifyAuditLog()) }
     router.get("api/dashboard") { _, _ in try JSONBody(try await source.current()) }
     router.get("/") { _, _ in

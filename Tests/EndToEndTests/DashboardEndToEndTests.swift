@@ -59,4 +59,49 @@ import Glibc
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try mail.acceptedMessagesPerRecipient().count == 1_500)
     }
+
+    @Test func theServiceRefusesOtherHostsClosesHalfSentRequestsAndWarnsWhenBoundBeyondLoopback() async throws {
+        // Given rekey serve on loopback, closing idle connections after 1 s
+        let rekey = try Rekey()
+        try await rekey("init")
+        let port = freePort()
+        let serve = try launchProcess(Paths.rekeyBinary, ["serve", "--no-worker", "--port", "\(port)", "--idle-timeout", "1"],
+                                      environment: CampaignLeaseEndToEndTests.environment, directory: rekey.dir.path)
+        defer { kill(serve.processIdentifier, SIGTERM); serve.waitForExit() }
+        try await waitUntilAnswering("http://127.0.0.1:\(port)/healthz")
+
+        // When a request names another host, and a client sends half a request and waits
+        let probe = try await runProcess("/usr/bin/env", ["python3", "-c", """
+            import socket, sys, time, urllib.request, urllib.error
+            port = int(sys.argv[1])
+            def status(host):
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/api/audit", headers={"Host": host})
+                try: return urllib.request.urlopen(request, timeout=5).status
+                except urllib.error.HTTPError as e: return e.code
+            print(status("attacker.example"), status(f"127.0.0.1:{port}"), status(f"localhost:{port}"))
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nX-Half: ")
+            s.settimeout(5)
+            started = time.time()
+            try: closed = s.recv(1024) == b""
+            except socket.timeout: closed = False
+            print("closed" if closed else "open", round(time.time() - started, 1))
+            """, "\(port)"])
+
+        // Then the other host gets 421 and the service's own names 200, and the half-sent request is cut after about 1 s
+        let lines = probe.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "421 200 200", "\(probe.stdout) \(probe.stderr)")
+        #expect(lines.last?.hasPrefix("closed") == true, "\(probe.stdout)")
+        #expect(Double(lines.last?.split(separator: " ").last ?? "") ?? 99 < 4)
+
+        // And bound beyond loopback, it says what that exposes
+        let wide = try launchProcess(Paths.rekeyBinary, ["serve", "--no-worker", "--host", "0.0.0.0", "--port", "\(freePort())"],
+                                     environment: CampaignLeaseEndToEndTests.environment, directory: rekey.dir.path,
+                                     stderr: rekey.dir.file("wide.err"))
+        try await Task.sleep(for: .seconds(1.5))
+        kill(wide.processIdentifier, SIGTERM)
+        wide.waitForExit()
+        let warned = try String(contentsOfFile: rekey.dir.file("wide.err"), encoding: .utf8)
+        #expect(warned.contains("warning: listening on 0.0.0.0, beyond this machine"), "\(warned)")
+    }
 }

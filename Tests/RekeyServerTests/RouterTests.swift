@@ -26,11 +26,13 @@ import Testing
         _ = try await store.importInstallations(drafts, registry: registry, keyRing: ring)
     }
 
-    func get(_ uri: String, timing: DashboardTiming = .init(), _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
+    func get(_ uri: String, host: String? = nil, allowedHosts: Set<String>? = nil, timing: DashboardTiming = .init(),
+             _ check: @escaping @Sendable (TestResponse) throws -> Void) async throws {
         let pages = try Pages.load(from: Paths.packageRoot.appendingPathComponent("Templates").path)
-        let app = Application(router: buildRouter(store: store, registry: registry, pages: pages, timing: timing))
+        let app = Application(router: buildRouter(store: store, registry: registry, pages: pages, allowedHosts: allowedHosts, timing: timing))
         try await app.test(.router) { client in
-            try await client.execute(uri: uri, method: .get) { response in try check(response) }
+            let headers: HTTPFields = host.map { [.init("Host")!: $0] } ?? [:]
+            try await client.execute(uri: uri, method: .get, headers: headers) { response in try check(response) }
         }
     }
 
@@ -191,6 +193,40 @@ import Testing
         try await get("/api/log/verify") { response in
             let result = try self.json(response) as? [String: Any]
             #expect(result?["ok"] as? Bool == true)
+        }
+    }
+
+    @Test func aRequestForAnotherHostIsRefusedSoDNSRebindingReadsNothing() async throws {
+        // Given the service's own names (as rekey serve on 127.0.0.1:8080 allows them)
+        var configuration = ServeConfiguration(host: "127.0.0.1", port: 8080)
+        configuration.extraHosts = ["rekey.internal.example"]
+        let allowed = configuration.allowedHosts
+        #expect(allowed == ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "rekey.internal.example"])
+
+        // When a page elsewhere reaches it through a name of its own that resolves to 127.0.0.1
+        try await get("/api/audit", host: "attacker.example:8080", allowedHosts: allowed) { response in
+            // Then it gets 421 and nothing of the store
+            #expect(response.status == .misdirectedRequest)
+            #expect(!String(buffer: response.body).contains("totals"))
+        }
+        // And the service's own names are answered
+        for host in ["127.0.0.1:8080", "LOCALHOST:8080", "rekey.internal.example"] {
+            try await get("/api/audit", host: host, allowedHosts: allowed) { response in #expect(response.status == .ok, "\(host)") }
+        }
+    }
+
+    @Test func theWebhookAPIHidesWhatEndpointURLsCarryInTheirQuery() async throws {
+        // Given an endpoint whose URL carries a token in its query
+        _ = try await store.syncWebhookEndpoints(registry: registry, keyRing: ring, resolve: { _ in "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" })
+        try await store.writer.write {
+            try $0.execute(sql: "UPDATE webhook_endpoint SET url = 'https://hooks.github.example/rekey?token=CANARY-query#x' WHERE partner_id = 'github'")
+        }
+        // When the API lists the endpoints
+        try await get("/api/webhooks") { response in
+            // Then the URL shows without its query
+            let body = String(buffer: response.body)
+            #expect(body.contains("https://hooks.github.example/rekey?…"))
+            #expect(!body.contains("CANARY"))
         }
     }
 }

@@ -327,3 +327,10 @@ public struct SQLiteTooOld: RekeyError, Sendable {
         "the system's SQLite \(version) is too old for rekey's store: it needs \(AppDatabase.minimumSQLite) or newer (Debian 12 has 3.40)"
     }
 }
+
+extension AppDatabase {
+    /// Whether the store answers a read now (for health checks).
+    public func isReadable() async -> Bool {
+        (try? await writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }) != nil
+    }
+}

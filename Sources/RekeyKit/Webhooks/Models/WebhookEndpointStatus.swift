@@ -47,3 +47,13 @@ public struct WebhookEndpointStatus: Sendable, Codable {
         public var error: String?
     }
 }
+
+extension WebhookEndpointStatus {
+    /// The status with the URL's query and fragment replaced by `?…` (partners put tokens there), for views beyond the
+    /// operator's own terminal.
+    public var withoutURLQuery: WebhookEndpointStatus {
+        var status = self
+        if let cut = url.firstIndex(where: { $0 == "?" || $0 == "#" }) { status.url = String(url[..<cut]) + "?…" }
+        return status
+    }
+}
