@@ -22,6 +22,7 @@ extension AppDatabase {
         switch audience {
         case .file(let path): label = "file:\(path)"
         case .affected(let integration): label = "affected:\(integration)"
+        case .incident(let integrations): label = "incident:\(integrations.joined(separator: ","))"
         case .recipients(let list): label = "recipients:\(list.map(\.email).joined(separator: ","))"
         }
         let campaignName = name ?? "\(template.name) \(at.prefix(16))"
@@ -47,6 +48,14 @@ extension AppDatabase {
             for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
                 try drafter.add(email: email, name: nil, variables: variables, source: "installation \(variables["installation_id"] ?? "")",
                                 place: ("--affected \(integrationID)", 1, 1))
+            }
+        case .incident(let ids):
+            let integrations = ids.compactMap(registry.integration)
+            var index = 0
+            try Self.forEachIncidentContact(db, integrations: integrations) { email, variables in
+                index += 1
+                try drafter.add(email: email, name: nil, variables: variables, source: "incident contact \(index)",
+                                place: ("--integration \(ids.joined(separator: ","))", index, 1))
             }
         case .recipients(let list):
             for (index, recipient) in list.enumerated() {
