@@ -25,7 +25,7 @@ extension CampaignCommand {
 
         func validate() throws {
             guard (audience == nil) != (affected == nil) else { throw ValidationError("give exactly one of --audience FILE or --affected INTEGRATION") }
-            for pair in variables where !pair.contains("=") { throw ValidationError("--var takes key=value, got '\(pair)'") }
+            try validateVariables(variables)
         }
 
         func run() async throws {
@@ -33,13 +33,9 @@ extension CampaignCommand {
             let ring = try options.loadKeyRing()
             let store = try options.openStore(logger: options.makeLogger(), keyRing: ring)
             let template = try EmailTemplate.load(named: self.template, from: options.templates)
-            var globals: [String: String] = [:]
-            for pair in variables {
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                globals[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
             let source: Audience = audience.map { .file($0) } ?? .affected(integration: affected!)
-            let summary = try await store.draftCampaign(name: name, template: template, audience: source, registry: registry, variables: globals)
+            let summary = try await store.draftCampaign(name: name, template: template, audience: source, registry: registry,
+                                                        variables: parseVariables(variables))
             if json { return try Console.json(summary) }
             Console.out("drafted campaign \(summary.campaign) (\(summary.name)): \(summary.recipients) recipients, template \(summary.template)")
             Console.out("next: rekey campaign preview \(summary.campaign)   then: rekey campaign send \(summary.campaign)")

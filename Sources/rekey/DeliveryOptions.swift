@@ -59,6 +59,11 @@ struct DeliveryOptions: ParsableArguments {
     }
 
     func transport() throws -> any MailTransport {
+        try Self.transport(transportOptions())
+    }
+
+    /// Where mail goes, from these options and the environment; warns when the `--smtp` URL holds the password.
+    func transportOptions() -> MailTransportOptions {
         if let smtp, SMTPConfiguration.holdsPassword(smtp) {
             // The command line is world-readable (/proc/PID/cmdline, ps) for the whole send; the environment is not.
             Console.error("warning: the --smtp URL holds the SMTP password, which other users of this machine can read in the process list "
@@ -70,7 +75,7 @@ struct DeliveryOptions: ParsableArguments {
         options.outbox = outbox
         options.timeout = timeout
         options.connections = concurrency
-        return try Self.transport(options)
+        return options
     }
 
     /// The transport from the environment alone (`REKEY_SMTP_URL`, else `./outbox`), for mail rekey sends on its own.

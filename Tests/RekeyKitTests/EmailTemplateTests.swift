@@ -30,6 +30,48 @@ import Testing
         #expect(rendered.html.contains("href=\"https://acme.example/r/inst_1?x=1&amp;y=2\""))
     }
 
+    @Test func theIncidentNoticeListsEveryInstallationOfTheContactInTextAndHTML() throws {
+        let template = try EmailTemplate.load(named: "incident-notice", from: templates)
+        #expect(template.variables == ["customer", "incident_date", "installations"])
+        let rendered = template.render([
+            "customer": "Northwind", "incident_date": "2026-11-28", "contact_name": "Zoë <Ops>",
+            "installations": [
+                ["integration_name": "Jira Server", "site": "https://jira.northwind.example", "customer": "Northwind", "exposed_fields": "password"],
+                ["integration_name": "PagerDuty", "customer": "Northwind & Co", "exposed_fields": "api_key"],
+            ] as [Any],
+        ])
+        #expect(rendered.subject == "Security notice: integration credentials Northwind stored with Acme were exposed")
+        #expect(rendered.text.contains("""
+            these integrations:
+
+              - Jira Server at https://jira.northwind.example (Northwind): the password
+              - PagerDuty (Northwind & Co): the api_key
+
+            What you should do now:
+            """), "\(rendered.text)")
+        #expect(rendered.html.contains("<li><strong>PagerDuty</strong> (Northwind &amp; Co): the api_key</li>"), "\(rendered.html)")
+        #expect(rendered.html.contains("Hello Zoë &lt;Ops&gt;,"))
+    }
+
+    @Test func aListItemFieldIsAVariableOnlyInsideItsListsSection() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("email/t"), withIntermediateDirectories: true)
+        try dir.write("email/t/template.yaml", """
+            from: "A <a@acme.example>"
+            subject: "Hi"
+            variables: [things]
+            lists: {things: [name]}
+            """)
+        try dir.write("email/t/text.mustache", "{{#things}}{{name}}{{/things}}\n{{name}}\n")
+        try dir.write("email/t/html.mustache", "{{#things}}<b>{{name}}</b>{{/things}}")
+        let error = #expect(throws: InputError.self) { try EmailTemplate.load(named: "t", from: dir.path) }
+        #expect(error?.diagnostics.map { "\($0.line ?? 0):\($0.column ?? 0) \($0.message)" }
+            == ["2:1 uses {{name}}, which template.yaml does not declare in 'variables'"])
+
+        try dir.write("email/t/text.mustache", "{{#things}}{{name}}{{/things}}\n")
+        #expect(try EmailTemplate.load(named: "t", from: dir.path).lists == ["things": ["name"]])
+    }
+
     @Test func anUndeclaredVariableIsReportedWhereItIsUsed() throws {
         let dir = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.file("email/t"), withIntermediateDirectories: true)

@@ -9,56 +9,71 @@ extension AppDatabase {
     public func draftCampaign(name: String?, template: EmailTemplate, audience: Audience, registry: Registry,
                               variables globals: [String: String] = [:], now: Date = Date()) async throws -> DraftSummary {
         try await write { db in
-            try Self.syncRegistry(db, registry)
-            let at = Self.timestamp(now)
-            let label: String
-            switch audience {
-            case .file(let path): label = "file:\(path)"
-            case .affected(let integration): label = "affected:\(integration)"
-            case .recipients(let list): label = "recipients:\(list.map(\.email).joined(separator: ","))"
-            }
-            let campaignName = name ?? "\(template.name) \(at.prefix(16))"
-            try db.execute(sql: """
-                INSERT INTO campaign (name, template, audience, state, created_at, updated_at) VALUES (?, ?, ?, 'draft', ?, ?)
-                """, arguments: [campaignName, template.name, label, at, at])
-            let campaign = db.lastInsertedRowID
-            var drafter = Drafter(db: db, campaign: campaign, template: template, globals: globals)
-            switch audience {
-            case .file(let path):
-                let reader = try AudienceReader(path: path)
-                while let entry = reader.next() {
-                    try drafter.add(email: entry.email, name: entry.name, variables: entry.variables,
-                                    source: "\(path):\(entry.line)", place: (path, entry.line, entry.emailColumn))
-                }
-                drafter.problems.insert(contentsOf: reader.diagnostics, at: 0)
-                drafter.total += reader.diagnostics.count
-            case .affected(let integrationID):
-                guard let integration = registry.integration(integrationID) else {
-                    throw InputError([Diagnostic(file: "--affected",
-                                                 message: "unknown integration '\(integrationID)'; the registry has: \(registry.integrations.map(\.id).joined(separator: ", "))")])
-                }
-                for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
-                    try drafter.add(email: email, name: nil, variables: variables, source: "installation \(variables["installation_id"] ?? "")",
-                                    place: ("--affected \(integrationID)", 1, 1))
-                }
-            case .recipients(let list):
-                for (index, recipient) in list.enumerated() {
-                    try drafter.add(email: recipient.email, name: recipient.name, variables: recipient.variables,
-                                    source: "recipient \(index + 1)", place: (label, 1, 1))
-                }
-            }
-            if drafter.total > 0 {
-                throw InputError(drafter.problems, total: drafter.total)
-            }
-            guard drafter.count > 0 else {
-                throw InputError([Diagnostic(file: label, message: "the audience has no recipients")])
-            }
-            try db.execute(sql: "UPDATE campaign SET recipients = ? WHERE id = ?", arguments: [drafter.count, campaign])
-            try Self.appendAudit(db, action: "campaign.drafted", subject: "campaign \(campaign)", detail: [
-                "template": template.name, "recipients": drafter.count, "audience": label,
-            ], now: now)
-            return DraftSummary(campaign: campaign, name: campaignName, template: template.name, recipients: drafter.count)
+            try Self.draftCampaign(db, name: name, template: template, audience: audience, registry: registry, variables: globals, now: now)
         }
+    }
+
+    /// `draftCampaign` in the caller's transaction (an incident links the campaign to its stage in the same one).
+    static func draftCampaign(_ db: Database, name: String?, template: EmailTemplate, audience: Audience, registry: Registry,
+                              variables globals: [String: String], now: Date) throws -> DraftSummary {
+        try Self.syncRegistry(db, registry)
+        let at = Self.timestamp(now)
+        let label: String
+        switch audience {
+        case .file(let path): label = "file:\(path)"
+        case .affected(let integration): label = "affected:\(integration)"
+        case .incident(let integrations): label = "incident:\(integrations.joined(separator: ","))"
+        case .recipients(let list): label = "recipients:\(list.map(\.email).joined(separator: ","))"
+        }
+        let campaignName = name ?? "\(template.name) \(at.prefix(16))"
+        try db.execute(sql: """
+            INSERT INTO campaign (name, template, audience, state, created_at, updated_at) VALUES (?, ?, ?, 'draft', ?, ?)
+            """, arguments: [campaignName, template.name, label, at, at])
+        let campaign = db.lastInsertedRowID
+        var drafter = Drafter(db: db, campaign: campaign, template: template, globals: globals)
+        switch audience {
+        case .file(let path):
+            let reader = try AudienceReader(path: path)
+            while let entry = reader.next() {
+                try drafter.add(email: entry.email, name: entry.name, variables: entry.variables,
+                                source: "\(path):\(entry.line)", place: (path, entry.line, entry.emailColumn))
+            }
+            drafter.problems.insert(contentsOf: reader.diagnostics, at: 0)
+            drafter.total += reader.diagnostics.count
+        case .affected(let integrationID):
+            guard let integration = registry.integration(integrationID) else {
+                throw InputError([Diagnostic(file: "--affected",
+                                             message: "unknown integration '\(integrationID)'; the registry has: \(registry.integrations.map(\.id).joined(separator: ", "))")])
+            }
+            for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
+                try drafter.add(email: email, name: nil, variables: variables, source: "installation \(variables["installation_id"] ?? "")",
+                                place: ("--affected \(integrationID)", 1, 1))
+            }
+        case .incident(let ids):
+            let integrations = ids.compactMap(registry.integration)
+            var index = 0
+            try Self.forEachIncidentContact(db, integrations: integrations) { email, variables in
+                index += 1
+                try drafter.add(email: email, name: nil, variables: variables, source: "incident contact \(index)",
+                                place: ("--integration \(ids.joined(separator: ","))", index, 1))
+            }
+        case .recipients(let list):
+            for (index, recipient) in list.enumerated() {
+                try drafter.add(email: recipient.email, name: recipient.name, variables: recipient.variables,
+                                source: "recipient \(index + 1)", place: (label, 1, 1))
+            }
+        }
+        if drafter.total > 0 {
+            throw InputError(drafter.problems, total: drafter.total)
+        }
+        guard drafter.count > 0 else {
+            throw InputError([Diagnostic(file: label, message: "the audience has no recipients")])
+        }
+        try db.execute(sql: "UPDATE campaign SET recipients = ? WHERE id = ?", arguments: [drafter.count, campaign])
+        try Self.appendAudit(db, action: "campaign.drafted", subject: "campaign \(campaign)", detail: [
+            "template": template.name, "recipients": drafter.count, "audience": label,
+        ], now: now)
+        return DraftSummary(campaign: campaign, name: campaignName, template: template.name, recipients: drafter.count)
     }
 
     /// For each contact of an exposed installation of `integration`: the variables a notice needs.

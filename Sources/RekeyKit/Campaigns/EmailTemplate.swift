@@ -4,7 +4,8 @@ import Mustache
 import Yams
 
 /// An email template from `Templates/email/NAME/`: `template.yaml` (subject, sender, reply-to, the variables it
-/// needs), `text.mustache` (rendered without escaping) and `html.mustache` (HTML-escaped).
+/// needs, and the item fields of the lists among them), `text.mustache` (rendered without escaping) and
+/// `html.mustache` (HTML-escaped).
 ///
 /// Every recipient also provides `email` and, when known, `contact_name`.
 public struct EmailTemplate: Sendable {
@@ -23,6 +24,9 @@ public struct EmailTemplate: Sendable {
     public let variables: [String]
     /// `List-Unsubscribe` URIs such as `mailto:…` or `https://…`; none when empty.
     public let listUnsubscribe: [String]
+    /// For each variable that is a list (`lists` in template.yaml), the fields its items have: inside
+    /// `{{#installations}}…{{/installations}}` a template may use them as well as its declared variables.
+    public let lists: [String: [String]]
     let subject: MustacheTemplate
     let text: MustacheTemplate
     let html: MustacheTemplate
@@ -58,7 +62,7 @@ public struct EmailTemplate: Sendable {
         let root = try RegistryParser.compose(manifestText, file: manifestPath, resolver: .default)
         let parser = RegistryParser(file: manifestPath)
         guard let root, let fields = parser.fields(root, context: "template", allowed: [
-            "description", "from", "reply_to", "subject", "variables", "list_unsubscribe",
+            "description", "from", "reply_to", "subject", "variables", "list_unsubscribe", "lists",
         ]) else {
             throw InputError(parser.diagnostics.isEmpty ? [Diagnostic(file: manifestPath, message: "expected a mapping")] : parser.diagnostics)
         }
@@ -68,7 +72,11 @@ public struct EmailTemplate: Sendable {
         let variables = fields.stringList("variables", required: true) ?? []
         let unsubscribe = fields.stringList("list_unsubscribe") ?? []
         let description = fields.string("description") ?? ""
+        let lists = fields.stringListMap("lists") ?? [:]
         diagnostics += parser.diagnostics
+        for name in lists.keys.sorted() where !variables.contains(name) {
+            fail("the list '\(name)' is not declared in 'variables'", manifestPath, fields["lists"]?.mark)
+        }
 
         let from = fromText.flatMap(MailAddress.init(parsing:))
         if fromText != nil && from == nil { fail("'from' is not an address such as \"Name <addr@example.com>\"", manifestPath, fields["from"]?.mark) }
@@ -83,9 +91,12 @@ public struct EmailTemplate: Sendable {
                 fail("missing \(URL(fileURLWithPath: file).lastPathComponent)", file)
                 return nil
             }
-            for (variable, line, column) in usedVariables(source) where !declared.contains(variable) {
+            for (variable, line, column, sections) in usedVariables(source) where !declared.contains(variable) {
+                // Inside a list's section, its items' fields are variables too.
+                if sections.contains(where: { lists[$0]?.contains(variable) == true }) { continue }
                 let (l, c) = mark.map { ($0.line, $0.column) } ?? (line, column)
-                fail("uses {{\(variable)}}, which template.yaml does not declare in 'variables'", file, line: l, column: c)
+                fail("uses {{\(variable)}}, which template.yaml does not declare in 'variables'"
+                     + (sections.isEmpty ? "" : " nor in 'lists'"), file, line: l, column: c)
             }
             do {
                 return try MustacheTemplate(string: (plainText ? "{{% CONTENT_TYPE: TEXT}}" : "") + source)
@@ -102,7 +113,7 @@ public struct EmailTemplate: Sendable {
         let html = compile(try? String(contentsOfFile: htmlPath, encoding: .utf8), file: htmlPath, plainText: false)
         guard diagnostics.isEmpty, let from, let subject, let text, let html else { throw InputError(diagnostics) }
         return EmailTemplate(name: name, description: description, from: from, replyTo: replyTo, variables: variables,
-                             listUnsubscribe: unsubscribe, subject: subject, text: text, html: html)
+                             listUnsubscribe: unsubscribe, lists: lists, subject: subject, text: text, html: html)
     }
 
     /// The variables a recipient lacks (missing or empty), in declaration order.
@@ -122,9 +133,11 @@ public struct EmailTemplate: Sendable {
         return Rendered(subject: subject.render(context), text: text.render(context), html: html.render(context))
     }
 
-    /// `{{name}}`, `{{{name}}}`, `{{&name}}`, `{{#name}}`, `{{^name}}` occurrences with their line and column.
-    static func usedVariables(_ source: String) -> [(String, Int, Int)] {
-        var found: [(String, Int, Int)] = []
+    /// `{{name}}`, `{{{name}}}`, `{{&name}}`, `{{#name}}`, `{{^name}}` occurrences with their line and column, and the
+    /// sections (`{{#list}}`, `{{^list}}`) they stand inside, outermost first.
+    static func usedVariables(_ source: String) -> [(String, Int, Int, [String])] {
+        var found: [(String, Int, Int, [String])] = []
+        var sections: [String] = []
         var line = 1, column = 1
         let scalars = Array(source.unicodeScalars)
         var index = 0
@@ -141,7 +154,11 @@ public struct EmailTemplate: Sendable {
                 }
                 let opener = scalars[index + 2]
                 if !isComment, !name.isEmpty, name != ".", opener != "/" {
-                    found.append((String(name.split(separator: ".").first ?? Substring(name)), startLine, startColumn))
+                    found.append((String(name.split(separator: ".").first ?? Substring(name)), startLine, startColumn, sections))
+                }
+                if !isComment, !name.isEmpty {
+                    if opener == "#" || opener == "^" { sections.append(name) }
+                    if opener == "/", let open = sections.lastIndex(of: name) { sections.removeSubrange(open...) }
                 }
             }
             if scalars[index] == "\n" { line += 1; column = 1 } else { column += 1 }

@@ -216,6 +216,25 @@ extension RegistryParser {
             return result
         }
 
+        /// A mapping of names to lists of strings, such as a template's `lists: {installations: [site, …]}`.
+        func stringListMap(_ key: String) -> [String: [String]]? {
+            guard let value = values[key] else { return nil }
+            guard case .mapping(let mapping) = value else {
+                parser.error("'\(key)' in \(context) must be a mapping of names to lists of strings, found \(parser.kind(of: value))", at: value)
+                return nil
+            }
+            var result: [String: [String]] = [:]
+            for (name, item) in mapping {
+                guard let name = name.scalar?.string else { continue }
+                guard case .sequence(let sequence) = item else {
+                    parser.error("'\(key).\(name)' in \(context) must be a list of strings, found \(parser.kind(of: item))", at: item)
+                    continue
+                }
+                result[name] = sequence.compactMap { parser.scalarString($0, what: "a string in '\(key).\(name)'") }
+            }
+            return result
+        }
+
         private func describe(_ node: Node) -> String {
             if case .scalar(let scalar) = node { return "'\(scalar.string)'" }
             return parser.kind(of: node)

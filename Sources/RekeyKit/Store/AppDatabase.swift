@@ -302,6 +302,45 @@ public final class AppDatabase: Sendable {
                 ALTER TABLE campaign ADD COLUMN lease_until REAL CHECK (lease_until IS NULL OR lease_owner IS NOT NULL);
                 """)
         }
+        migrator.registerMigration("v8 incidents: their stages, and the campaigns and webhook messages they created") { db in
+            // One open incident per title: `incident open TITLE` run again finds it and resumes. A campaign belongs to at
+            // most one incident stage and a stage drafts at most one campaign, so a resumed run never drafts twice;
+            // webhook messages are made once by their idempotency key and carry the incident they alert about.
+            try db.execute(sql: """
+                CREATE TABLE incident (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    title TEXT NOT NULL CHECK (length(trim(title)) > 0),
+                    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'resolved')),
+                    integrations TEXT NOT NULL CHECK (json_valid(integrations) AND json_type(integrations) = 'array'),
+                    email_template TEXT NOT NULL,
+                    partner_template TEXT NOT NULL,
+                    event TEXT NOT NULL,
+                    variables TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(variables) AND json_type(variables) = 'object'),
+                    opened_at TEXT NOT NULL,
+                    resolved_at TEXT,
+                    CHECK ((state = 'resolved') = (resolved_at IS NOT NULL))
+                );
+                CREATE UNIQUE INDEX incident_open_title ON incident(title) WHERE state = 'open';
+                CREATE TABLE incident_stage (
+                    incident_id INTEGER NOT NULL REFERENCES incident(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL CHECK (stage IN ('audit', 'customers', 'partners', 'send', 'resolve')),
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'started', 'done')),
+                    started_at TEXT,
+                    finished_at TEXT,
+                    counts TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(counts) AND json_type(counts) = 'object'),
+                    PRIMARY KEY (incident_id, stage),
+                    CHECK (state = 'pending' OR started_at IS NOT NULL),
+                    CHECK ((state = 'done') = (finished_at IS NOT NULL))
+                ) WITHOUT ROWID;
+                ALTER TABLE campaign ADD COLUMN incident_id INTEGER REFERENCES incident(id);
+                ALTER TABLE campaign ADD COLUMN incident_stage TEXT
+                    CHECK ((incident_id IS NULL AND incident_stage IS NULL)
+                        OR (incident_id IS NOT NULL AND incident_stage IS NOT NULL AND incident_stage IN ('customers', 'partners')));
+                CREATE UNIQUE INDEX campaign_incident_stage ON campaign(incident_id, incident_stage) WHERE incident_id IS NOT NULL;
+                ALTER TABLE webhook_message ADD COLUMN incident_id INTEGER REFERENCES incident(id);
+                CREATE INDEX webhook_message_incident ON webhook_message(incident_id) WHERE incident_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

@@ -110,16 +110,17 @@ extension AppDatabase {
         return result
     }
 
-    /// Creates one message per partner; with an idempotency key, a repeat returns the existing messages.
+    /// Creates one message per partner; with an idempotency key, a repeat returns the existing messages. Messages
+    /// made for an incident record it.
     public func enqueueWebhooks(event: String, bodies: [(partner: String, body: [UInt8])], idempotencyKey: String?,
-                         now: Date = Date()) async throws -> [QueuedWebhook] {
+                                incident: Int64? = nil, now: Date = Date()) async throws -> [QueuedWebhook] {
         try await write { db in
             var queued: [QueuedWebhook] = []
             queued.reserveCapacity(bodies.count)
             let existing = try db.cachedStatement(sql: "SELECT id FROM webhook_message WHERE partner_id = ? AND idempotency_key = ?")
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO webhook_message (id, partner_id, event, body, idempotency_key, next_attempt_at, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO webhook_message (id, partner_id, event, body, idempotency_key, next_attempt_at, created_at, incident_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let createdAt = Self.timestamp(now)
             for (partner, body) in bodies {
@@ -128,12 +129,14 @@ extension AppDatabase {
                     continue
                 }
                 let id = StandardWebhooks.newMessageID()
-                try insert.execute(arguments: [id, partner, event, Data(body), idempotencyKey, now.timeIntervalSince1970, createdAt])
+                try insert.execute(arguments: [id, partner, event, Data(body), idempotencyKey, now.timeIntervalSince1970, createdAt, incident])
                 queued.append(QueuedWebhook(id: id, partner: partner, event: event, created: true))
             }
             let created = queued.filter(\.created).count
             if created > 0 {
-                try Self.appendAudit(db, action: "webhook.queued", subject: event, detail: ["messages": created], now: now)
+                var detail: [String: any Sendable & Encodable] = ["messages": created]
+                if let incident { detail["incident"] = incident }
+                try Self.appendAudit(db, action: "webhook.queued", subject: event, detail: detail, now: now)
             }
             return queued
         }

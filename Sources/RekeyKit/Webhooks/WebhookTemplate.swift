@@ -50,21 +50,14 @@ extension WebhookTemplate {
             for (index, chunk) in chunks.enumerated() {
                 group.addTask {
                     let object = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]
-                    var common = object
-                    common["timestamp"] = timestamp
-                    common["incident_id"] = object["incident_id"] as? String ?? ""
-                    common["data_json"] = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
-                        .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                    let common = Self.commonValues(data: object, timestamp: timestamp)
                     var bodies: [(String, [UInt8])] = []
                     var problems: [Diagnostic] = []
                     bodies.reserveCapacity(chunk.count)
                     for partner in chunk {
-                        var values = common
-                        values["partner_id"] = partner.id
-                        values["partner_name"] = partner.name
-                        let ids = integrations[partner.id, default: []]
-                        values["integrations_json"] = JSONStringContent.array(ids)
-                        do throws(InputError) { bodies.append((partner.id, try render(values))) } catch { problems += error.diagnostics }
+                        do throws(InputError) {
+                            bodies.append((partner.id, try render(for: partner, common: common, integrations: integrations[partner.id, default: []])))
+                        } catch { problems += error.diagnostics }
                     }
                     return (index, bodies, problems)
                 }
@@ -74,6 +67,28 @@ extension WebhookTemplate {
             return results.sorted { $0.0 < $1.0 }
         }
         return (rendered.flatMap { $0.1 }.map { (partner: $0.0, body: $0.1) }, rendered.flatMap { $0.2 })
+    }
+}
+
+extension WebhookTemplate {
+    /// The variables every partner's payload shares: the `data` object's fields, `data_json` (the whole object),
+    /// `incident_id` and `timestamp`.
+    static func commonValues(data object: [String: Any], timestamp: String) -> [String: Any] {
+        var common = object
+        common["timestamp"] = timestamp
+        common["incident_id"] = object["incident_id"] as? String ?? ""
+        common["data_json"] = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return common
+    }
+
+    /// One partner's payload: `common` (see `commonValues`) with `partner_id`, `partner_name` and `integrations_json`.
+    func render(for partner: Partner, common: [String: Any], integrations: [String]) throws(InputError) -> [UInt8] {
+        var values = common
+        values["partner_id"] = partner.id
+        values["partner_name"] = partner.name
+        values["integrations_json"] = JSONStringContent.array(integrations)
+        return try render(values)
     }
 }
 

@@ -8,6 +8,9 @@ public enum Audience: Sendable {
     case file(String)
     /// The contacts of every exposed installation of an integration, one message per contact.
     case affected(integration: String)
+    /// The contacts of every exposed installation of these integrations, one message per contact listing all of its
+    /// installations (`installations`: integration name, site, customer, exposed fields), as an incident drafts it.
+    case incident(integrations: [String])
     /// Recipients rekey chose itself, such as a partner's security contact.
     case recipients([AudienceRecipient])
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Where one webhook message stands (the schema's CHECK holds the same values).
-public enum WebhookMessageState: String, Sendable, Codable, DatabaseValueConvertible {
+public enum WebhookMessageState: String, Sendable, Codable, CaseIterable, DatabaseValueConvertible {
     /// Waiting for its next attempt (or for its endpoint to be enabled).
     case pending
     /// Claimed by a run; the claim lasts until `next_attempt_at`.
