@@ -15,6 +15,11 @@ struct DashboardView {
     var text: [String: String] {
         var text = ["generated-at": dashboard.generatedAt, "partners-confirmed": "\(dashboard.partnersConfirmed)",
                     "partners-total": "\(dashboard.partnerCount)"]
+        if let incident = dashboard.incident {
+            text["incident-state"] = incident.state.rawValue
+            text["timeline-length"] = "\(incident.timelineLength)"
+            for stage in incident.stages { text["incident-stage-\(stage.stage.rawValue)"] = Self.describe(stage) }
+        }
         for stage in dashboard.stages {
             let s = "stage-\(stage.id)"
             text["\(s)-state"] = stage.state.rawValue
@@ -57,9 +62,15 @@ struct DashboardView {
         return attributes
     }
 
+    /// Lists whose items change (the incident's timeline): element id → items, each a time and a text.
+    var lists: [String: [[String]]] {
+        guard let incident = dashboard.incident else { return [:] }
+        return ["timeline": incident.timeline.map { [$0.at, $0.summary] }]
+    }
+
     /// What the page's structure depends on: when it changes (a new stage, partner or integration), the page reloads.
     var shape: String {
-        (dashboard.stages.map { "s\($0.id)" } + dashboard.partners.map { "p\($0.partner)" }
+        ((dashboard.incident.map { ["n\($0.id)"] } ?? []) + dashboard.stages.map { "s\($0.id)" } + dashboard.partners.map { "p\($0.partner)" }
             + dashboard.integrations.map { "i\($0.id):\($0.installations > 0 ? 1 : 0)\($0.series.isEmpty ? 0 : 1)" })
             .joined(separator: ",")
     }
@@ -67,7 +78,7 @@ struct DashboardView {
     /// The Mustache context of `Templates/pages/dashboard.html.mustache`.
     var context: [String: Any] {
         let text = self.text
-        return [
+        var context: [String: Any] = [
             "generated_at": dashboard.generatedAt, "shape": shape,
             "partners_confirmed": dashboard.partnersConfirmed, "partners_total": dashboard.partnerCount,
             "more_partners": max(0, dashboard.partnerCount - dashboard.partners.count),
@@ -97,6 +108,16 @@ struct DashboardView {
                  "first_label": Self.clock(integration.series.first?.at), "last_label": Self.clock(integration.series.last?.at)]
             },
         ]
+        if let incident = dashboard.incident {
+            context["incident"] = [
+                "id": incident.id, "reference": incident.reference, "title": incident.title, "state": incident.state.rawValue,
+                "opened_at": incident.openedAt, "resolved_at": incident.resolvedAt ?? "", "is_resolved": incident.resolvedAt != nil,
+                "stages": incident.stages.map { ["stage": $0.stage.rawValue, "text": Self.describe($0)] },
+                "timeline": incident.timeline.map { ["at": $0.at, "summary": $0.summary] },
+                "timeline_length": incident.timelineLength, "has_more_timeline": incident.timelineLength > incident.timeline.count,
+            ] as [String: Any]
+        }
+        return context
     }
 
     /// The stacked bar of one stage: sent, deferred, failed, unknown, in view-box units.
@@ -139,6 +160,16 @@ struct DashboardView {
         return String(timestamp[timestamp.index(after: t)...].prefix(5)) + " UTC"
     }
 
+    /// A stage's state and times: `done 10:02:03–10:04:11 UTC`, `started 10:02:03 UTC`, `pending`.
+    static func describe(_ stage: Dashboard.IncidentPanel.Stage) -> String {
+        func time(_ at: String?) -> String { at.flatMap { $0.split(separator: "T").last.map { String($0.prefix(8)) } } ?? "" }
+        switch stage.state {
+        case .pending: return "pending"
+        case .started: return "started \(time(stage.startedAt)) UTC"
+        case .done: return "done \(time(stage.startedAt))–\(time(stage.finishedAt)) UTC"
+        }
+    }
+
     /// `1 h 4 min`, `3 min 20 s`, `12 s`.
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
@@ -153,10 +184,12 @@ struct LiveUpdate: Codable, Equatable {
     var shape: String
     var text: [String: String]
     var attributes: [String: [String: String]]
+    var lists: [String: [[String]]]
 
     init(_ view: DashboardView) {
         shape = view.shape
         text = view.text
         attributes = view.attributes
+        lists = view.lists
     }
 }

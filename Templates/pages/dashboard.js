@@ -18,6 +18,20 @@
       var values = update.attributes[id];
       Object.keys(values).forEach(function (name) { element.setAttribute(name, values[name]); });
     });
+    Object.keys(update.lists || {}).forEach(function (id) {
+      var list = document.getElementById(id);
+      if (!list) { return; }
+      var items = update.lists[id];
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      items.forEach(function (item) {
+        var line = document.createElement("li");
+        var time = document.createElement("time");
+        time.textContent = item[0];
+        line.appendChild(time);
+        line.appendChild(document.createTextNode(" " + item[1]));
+        list.appendChild(line);
+      });
+    });
     live.textContent = "live";
   });
   source.addEventListener("error", function () { live.textContent = "reconnecting…"; });

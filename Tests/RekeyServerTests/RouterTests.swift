@@ -227,4 +227,45 @@ import Testing
             #expect(!body.contains("CANARY"))
         }
     }
+
+    @Test func theDashboardLeadsWithTheIncidentItsStagesAndItsTimeline() async throws {
+        // Given an incident whose audit is done and whose customer stage is under way
+        try await store.writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO incident (title, integrations, email_template, partner_template, event, opened_at)
+                VALUES ('Backup <exposure>', '["jira-server"]', 'incident-notice', 'partner-security-notice', 'credentials.exposed',
+                        '2026-12-02T09:00:00.000Z')
+                """)
+            try db.execute(sql: """
+                INSERT INTO incident_stage (incident_id, stage, state, started_at, finished_at) VALUES
+                (1, 'audit', 'done', '2026-12-02T09:00:00.000Z', '2026-12-02T09:00:02.000Z'),
+                (1, 'customers', 'started', '2026-12-02T09:00:02.000Z', NULL),
+                (1, 'partners', 'pending', NULL, NULL), (1, 'send', 'pending', NULL, NULL), (1, 'resolve', 'pending', NULL, NULL)
+                """)
+        }
+
+        // When the dashboard is fetched
+        try await get("/") { response in
+            let page = String(buffer: response.body)
+            // Then it leads with the incident, escaped, and each stage's state and times
+            #expect(page.contains("INC-1 · Backup &lt;exposure&gt;"), "\(page)")
+            #expect(!page.contains("· resolved"), "an open incident is not shown resolved")
+            #expect(page.contains(#"<span id="incident-stage-audit">done 09:00:00–09:00:02 UTC</span>"#))
+            #expect(page.contains(#"<span id="incident-stage-customers">started 09:00:02 UTC</span>"#))
+            #expect(page.contains(#"<span id="incident-stage-partners">pending</span>"#))
+            // And its timeline, from the store
+            #expect(page.contains("<li><time>2026-12-02T09:00:00.000Z</time>"), "\(page)")
+            let incident = try #require(page.range(of: "incident-title"))
+            let sending = try #require(page.range(of: "stages-title"))
+            #expect(incident.lowerBound < sending.lowerBound)
+        }
+        // And the live updates carry the stage states and the timeline's lines
+        var timing = DashboardTiming()
+        timing.streamLifetime = .milliseconds(100)
+        try await get("/events", timing: timing) { response in
+            let body = String(buffer: response.body)
+            #expect(body.contains(#""incident-stage-customers":"started 09:00:02 UTC""#), "\(body)")
+            #expect(body.contains(#""lists":{"timeline":[["2026-12-02T09:00:00.000Z","#), "\(body)")
+        }
+    }
 }

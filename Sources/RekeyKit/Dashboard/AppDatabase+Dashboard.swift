@@ -6,12 +6,13 @@ extension AppDatabase {
     /// `stageLimit` caps the stages, newest first.
     public func dashboard(registry: Registry, stageLimit: Int = 20, now: Date = Date()) async throws -> Dashboard {
         let partners = try await webhookStatus(now: now)
+        let incident = try await dashboardIncident()
         return try await writer.read { db in
             let stages = try Self.dashboardStages(db, limit: stageLimit)
             let integrations = try Self.dashboardIntegrations(db, registry: registry)
             let ordered = partners.sorted { ($0.lastSuccessAt == nil ? 0 : 1, $0.partner) < ($1.lastSuccessAt == nil ? 0 : 1, $1.partner) }
             return Dashboard(
-                generatedAt: Self.timestamp(now), stages: stages,
+                generatedAt: Self.timestamp(now), incident: incident, stages: stages,
                 partners: ordered.prefix(Dashboard.maxPartners).map {
                     Dashboard.PartnerAlert(partner: $0.partner, state: $0.state, delivered: $0.delivered, pending: $0.pending,
                                            failed: $0.failed, confirmedAt: $0.lastSuccessAt)
@@ -19,6 +20,20 @@ extension AppDatabase {
                 partnerCount: partners.count, partnersConfirmed: partners.count { $0.lastSuccessAt != nil },
                 integrations: integrations)
         }
+    }
+
+    /// The incident the dashboard shows: the newest open one, else the newest.
+    private func dashboardIncident() async throws -> Dashboard.IncidentPanel? {
+        let all = try await incidents()
+        guard let chosen = all.filter({ $0.state == .open }).max(by: { $0.id < $1.id }) ?? all.max(by: { $0.id < $1.id }) else { return nil }
+        let status = try await incidentStatus(chosen.id)
+        let timeline = try await incidentTimeline(chosen.id)
+        return Dashboard.IncidentPanel(
+            id: chosen.id, reference: chosen.reference, title: chosen.title, state: chosen.state, openedAt: chosen.openedAt,
+            resolvedAt: chosen.resolvedAt,
+            stages: status.stages.map { .init(stage: $0.stage, state: $0.state, startedAt: $0.startedAt, finishedAt: $0.finishedAt) },
+            timeline: timeline.events.suffix(Dashboard.maxTimelineLines).map { .init(at: $0.at, summary: $0.summary) },
+            timelineLength: timeline.events.count)
     }
 
     private static func dashboardStages(_ db: Database, limit: Int) throws -> [Dashboard.Stage] {

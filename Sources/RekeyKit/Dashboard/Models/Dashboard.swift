@@ -71,6 +71,44 @@ public struct Dashboard: Sendable, Codable, Equatable {
         public var series: [Point]
     }
 
+    /// The incident being worked on: its stages and the latest lines of its timeline.
+    public struct IncidentPanel: Sendable, Codable, Equatable {
+        /// One stage of the response.
+        public struct Stage: Sendable, Codable, Equatable {
+            /// Which stage.
+            public var stage: IncidentStage
+            /// Pending, started or done.
+            public var state: IncidentStageState
+            /// When it began and finished (UTC), when it has.
+            public var startedAt: String?, finishedAt: String?
+        }
+        /// One timeline line: a UTC time and what happened, in counts.
+        public struct Line: Sendable, Codable, Equatable {
+            /// When (UTC).
+            public var at: String
+            /// What happened: counts and partner ids only.
+            public var summary: String
+        }
+        /// The incident's id.
+        public var id: Int64
+        /// How emails and webhooks name it (`INC-<id>` unless given).
+        public var reference: String
+        /// The title given to `incident open`.
+        public var title: String
+        /// Open or resolved.
+        public var state: IncidentState
+        /// When it was opened, and resolved (UTC).
+        public var openedAt: String, resolvedAt: String?
+        /// Its stages, in order.
+        public var stages: [Stage]
+        /// The newest lines of its timeline, oldest first, at most ``Dashboard/maxTimelineLines``.
+        public var timeline: [Line]
+        /// Lines of the timeline in all.
+        public var timelineLength: Int
+    }
+
+    /// Most timeline lines shown; `rekey incident timeline` has them all.
+    public static let maxTimelineLines = 30
     /// Most points per migration chart; longer histories are sampled evenly, keeping the last.
     public static let maxPoints = 60
     /// Most partners listed; the counts cover every one.
@@ -78,6 +116,8 @@ public struct Dashboard: Sendable, Codable, Equatable {
 
     /// When the figures were read (UTC).
     public var generatedAt: String
+    /// The open incident (the newest if several), else the newest resolved one; nil before any.
+    public var incident: IncidentPanel?
     /// Sending stages, newest first.
     public var stages: [Stage]
     /// Partners with an endpoint: those not yet confirmed first, at most ``maxPartners``.
