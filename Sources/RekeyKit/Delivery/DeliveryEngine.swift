@@ -34,13 +34,14 @@ struct DeliveryEngine<Work: DeliveryWork> {
         let events = DeliveryEvents<Event>()
 
         /// Runs a store operation as a child, posting its result or its failure.
-        func store(_ group: inout ThrowingTaskGroup<Void, any Error>, _ operation: @escaping @Sendable () async throws -> Event) {
+        func store(_ group: inout ThrowingDiscardingTaskGroup<any Error>, _ operation: @escaping @Sendable () async throws -> Event) {
             group.addTask {
                 do { events.post(try await Self.uncancelled(operation)) } catch { events.post(.failed(error)) }
             }
         }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Discarding: a finished child is freed at once (the loop reads events, not children's results).
+        try await withThrowingDiscardingTaskGroup { group in
             if let interval = work.renewInterval {
                 group.addTask {
                     while true {
