@@ -30,6 +30,7 @@ struct DeliveryEngine<Work: DeliveryWork> {
         func now() -> Double { (clock.now - started).seconds }
         var machine = DeliveryStateMachine<Work.Item, Work.Outcome>(limits: limits, now: now())
         var stopReason: (any Error)?
+        var cancelSeen = false
         let (work, limits) = (self.work, self.limits)
         let events = DeliveryEvents<Event>()
 
@@ -94,7 +95,10 @@ struct DeliveryEngine<Work: DeliveryWork> {
                     actions = try await whenIdle(&machine, now: now)
                     continue
                 }
-                let batch = await withTaskCancellationHandler { await events.take() } onCancel: { events.post(.cancelled) }
+                // Once the cancellation is seen, wait without the handler: it would fire again at once, and spin.
+                let batch = cancelSeen
+                    ? await events.take()
+                    : await withTaskCancellationHandler { await events.take() } onCancel: { events.post(.cancelled) }
                 actions = []
                 for event in batch {
                     switch event {
@@ -112,6 +116,7 @@ struct DeliveryEngine<Work: DeliveryWork> {
                         stopReason = stopReason ?? DeliveryLeaseLost()
                         actions += machine.stop(now: now())
                     case .cancelled:
+                        cancelSeen = true
                         stopReason = stopReason ?? CancellationError()
                         actions += machine.stop(now: now())
                     }
