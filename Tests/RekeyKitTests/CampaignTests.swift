@@ -256,10 +256,16 @@ import Testing
         await #expect(throws: DeliveryLeaseLost.self) { try await run.value }
         let written = try FileManager.default.contentsOfDirectory(atPath: outbox.file("campaign-\(id)")).count
         #expect(written < 150, "it kept sending: \(written) messages")
-        // And every message it wrote is recorded as sent; nothing it claimed is left mid-attempt
+        // And every message it wrote is recorded as sent; what it claimed and never attempted is left to the new owner
+        // (which re-queues it when it begins), and once that owner begins, nothing is mid-attempt and nothing lost
         let status = try await store.campaignStatus(id)
         #expect(status.counts["sent"] == written)
-        #expect(status.counts["sending", default: 0] == 0)
+        let newOwner = RunLease(owner: "elsewhere/1/x", duration: 30)
+        let (_, requeued) = try await store.beginSending(id, destination: OutboxTransport(directory: outbox.path).destination, lease: newOwner)
+        #expect(requeued == status.counts["sending", default: 0])
+        let after = try await store.campaignStatus(id)
+        #expect(after.counts["sending", default: 0] == 0)
+        #expect(after.counts["sent", default: 0] + after.counts["queued", default: 0] == 200)
     }
 
     @Test func aDeadRunThatHadClaimedEveryRemainingRecipientIsStillTakenOverByAWorker() async throws {
@@ -285,6 +291,30 @@ import Testing
         #expect(resumed.resumedInterrupted == 3)
         #expect(resumed.sent == 3)
         #expect(resumed.state == .finished)
+    }
+
+    @Test func aRunThatLostItsLeaseReleasesNoneOfTheRowsTheNewOwnerHasClaimed() async throws {
+        // Given recipients claimed by run A, whose lease another run B then took, and which B claimed again
+        let summary = try await draft((0..<3).map { "r\($0)@c.example,R,Acme,Jira Server,2026-11-28,password" })
+        let (store, id) = (fixture.store, summary.campaign)
+        let runA = RunLease(duration: 30)
+        _ = try await store.beginSending(id, destination: "outbox o", lease: runA)
+        let claimed = try await store.claimRecipients(id, limit: 10)
+        try await store.writer.write { db in
+            try db.execute(sql: "UPDATE campaign SET lease_owner = 'elsewhere/1/b', lease_until = ? WHERE id = ?",
+                           arguments: [Date().timeIntervalSince1970 + 60, id])
+        }
+
+        // When A, stopping, gives back what it never attempted
+        try await store.releaseRecipients(claimed.map(\.id), campaign: id, lease: runA)
+
+        // Then B's claims stay as they are: nothing is queued again to be claimed and sent a second time
+        #expect(try await store.campaignStatus(id).counts["sending"] == 3)
+
+        // And the owner's own release puts them back
+        let runB = RunLease(owner: "elsewhere/1/b", duration: 30)
+        try await store.releaseRecipients(claimed.map(\.id), campaign: id, lease: runB)
+        #expect(try await store.campaignStatus(id).counts["queued"] == 3)
     }
 
     @Test func aCancelledCampaignCannotBeSent() async throws {

@@ -93,10 +93,13 @@ extension AppDatabase {
         }
     }
 
-    /// Puts claimed-but-unsent recipients back, as if never claimed.
-    func releaseRecipients(_ ids: [Int64]) async throws {
+    /// Puts claimed-but-unsent recipients back, as if never claimed, while `lease` still holds the campaign. A run
+    /// that lost its lease releases nothing: the rows are the new owner's now, perhaps claimed again by it.
+    func releaseRecipients(_ ids: [Int64], campaign: Int64, lease: RunLease) async throws {
         guard !ids.isEmpty else { return }
         try await write { db in
+            let owner = try String.fetchOne(db, sql: "SELECT lease_owner FROM campaign WHERE id = ?", arguments: [campaign])
+            guard owner == lease.owner else { return }
             for id in ids {
                 try db.execute(sql: "UPDATE recipient SET state = 'queued', attempts = attempts - 1 WHERE id = ? AND state = 'sending'", arguments: [id])
             }

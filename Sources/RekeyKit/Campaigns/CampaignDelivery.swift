@@ -46,7 +46,7 @@ final class CampaignDelivery: DeliveryWork {
     }
 
     func release(_ recipients: [ClaimedRecipient]) async throws {
-        try await sender.store.releaseRecipients(recipients.map(\.id))
+        try await sender.store.releaseRecipients(recipients.map(\.id), campaign: campaign, lease: lease)
     }
 
     /// The next deferred retry, while the campaign is still being sent (not paused or cancelled meanwhile).
