@@ -22,13 +22,17 @@ import Glibc
         let base = "http://127.0.0.1:\(port)"
         try await waitUntilAnswering("\(base)/healthz")
 
-        // When the campaign is sent at 150 messages a second while a browser and an event-stream client watch
-        async let send = rekey("campaign", "send", "1", "--smtp", "smtp://127.0.0.1:\(server.port)", "--rate", "150", "--json")
+        // When a browser has the page open, and then the campaign is sent at 150 messages a second while an
+        // event-stream client watches too
+        let ready = rekey.dir.file("browser-ready")
         async let browser = runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/dashboard_browser.py").path,
-                                                         "\(base)/", "1", Self.screenshots, "--timeout", "90"])
+                                                         "\(base)/", "1", Self.screenshots, "--timeout", "120", "--ready-file", ready])
+        let deadline = Date().addingTimeInterval(90)
+        while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        async let send = rekey("campaign", "send", "1", "--smtp", "smtp://127.0.0.1:\(server.port)", "--rate", "150", "--json")
         try await Task.sleep(for: .seconds(1))
         let stream = try await runProcess("/usr/bin/env", ["python3", Paths.packageRoot.appendingPathComponent("Tests/Tools/sse_client.py").path,
-                                                           "\(base)/events", "3.5"])
+                                                           "\(base)/events", "5"])
 
         // Then the stream carried updates whose count of sent messages grew
         let events = try #require(try JSONSerialization.jsonObject(with: Data(stream.stdout.utf8)) as? [[String: Any]], "\(stream.stderr)")
@@ -42,6 +46,7 @@ import Glibc
         let seen = try #require(try JSONSerialization.jsonObject(with: Data(watched.stdout.utf8)) as? [String: Any],
                                 "\(watched.stdout)\n\(watched.stderr)")
         #expect(watched.status == 0, "\(seen)")
+        #expect(seen["sent_first"] as? String == "0", "the page was open before the send began")
         #expect(seen["moved"] as? Bool == true)
         #expect(seen["reloaded"] as? Bool == false, "it updated by reloading, not live")
         #expect(seen["live_label"] as? String == "live")

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Plays the security team in a real browser: headless Chromium, driven by Selenium, watches rekey's dashboard.
 
-Usage: dashboard_browser.py URL STAGE_ID SCREENSHOT_DIR [--timeout SECONDS]
+Usage: dashboard_browser.py URL STAGE_ID SCREENSHOT_DIR [--timeout SECONDS] [--ready-file PATH]
 
 Opens URL, notes the stage's "sent" figure, and marks the page's window (a JavaScript property) so that a reload
 would show. Takes `dashboard-during.png`, then waits until the figure has changed while the mark survives (the
 page updated live, over its event stream, not by reloading) and the stage reads `finished`; takes
-`dashboard-after.png`. Prints one JSON object: the figures seen, whether the page reloaded, the browser console's
+`dashboard-after.png`. With --ready-file it creates that file once the page is loaded and marked, so the caller can
+start the work to watch only then (a slow browser start must not miss it). Prints one JSON object: the figures seen, whether the page reloaded, the browser console's
 errors (a blocked script or style shows there), and the screenshots' paths. Exits 1 when the page never moved.
 
 Uses Debian's `chromium` and `chromium-driver` and Selenium from PyPI; it never downloads a browser.
@@ -38,6 +39,7 @@ def main() -> int:
     parser.add_argument("stage")
     parser.add_argument("screenshots")
     parser.add_argument("--timeout", type=float, default=60)
+    parser.add_argument("--ready-file")
     args = parser.parse_args()
     os.makedirs(args.screenshots, exist_ok=True)
     driver = browser()
@@ -48,6 +50,8 @@ def main() -> int:
         driver.execute_script("window.rekeyMark = 'still the same page';")
         first = driver.find_element(By.ID, sent_id).text
         result["sent_first"] = first
+        if args.ready_file:
+            open(args.ready_file, "w").close()
         result["title"] = driver.title
         during = os.path.join(args.screenshots, "dashboard-during.png")
         deadline = time.time() + args.timeout
