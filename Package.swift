@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "RekeyServer",
             dependencies: [
-                "RekeyKit",
+                "RekeyKit", "OpenSSLCrypto",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

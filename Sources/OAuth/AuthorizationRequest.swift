@@ -39,3 +39,11 @@ public final class AuthorizationRequest: @unchecked Sendable, CustomStringConver
 
     public var description: String { "AuthorizationRequest(redirectURI: \(redirectURI), scopes: \(scopes))" }
 }
+
+extension AuthorizationRequest {
+    /// Rebuilds a request that a web service kept between sending the user to the provider and the redirect back
+    /// (its `state` and PKCE verifier stored server-side). The redirect is then checked as for a fresh request.
+    public convenience init(restoringState state: String, verifier: String, redirectURI: String, scopes: [String]) throws(OAuth2ClientError) {
+        self.init(url: "", state: state, pkce: try PKCE(verifier: verifier), redirectURI: redirectURI, scopes: scopes)
+    }
+}

@@ -26,9 +26,12 @@ extension LoopbackRedirectListener {
         return Array(head.utf8) + body
     }
 
-    /// The page shown in the browser after the redirect.
-    static func page(for query: [String: String]) -> String {
-        let message = query["error"].map { "Authorization failed (\(escapeHTML($0)))." } ?? "Authorization complete."
+    /// The page shown in the browser after the redirect: the refusal `check` gave, the provider's error, or that the
+    /// redirect arrived (never "complete": the command finishes the work and shows the outcome).
+    static func page(for query: [String: String], refusal: String?) -> String {
+        let message = refusal.map { "Authorization refused: \(escapeHTML($0))." }
+            ?? query["error"].map { "Authorization failed (\(escapeHTML($0)))." }
+            ?? "Authorization received. rekey is finishing; the terminal shows the result."
         return "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>\(message)</title></head>"
             + "<body><p>\(message)</p><p>You can close this window.</p></body></html>"
     }

@@ -100,9 +100,11 @@ public final class LoopbackRedirectListener: @unchecked Sendable {
     }
 
     /// Waits for the redirect and returns its query parameters (decoded; the first of
-    /// duplicates). Can be called once.
+    /// duplicates). Can be called once. `check` sees the query before the browser gets its page: a reason it
+    /// returns is shown as a refusal (the query is still returned, for the caller to reject).
     /// - Throws: ``ListenerError/timedOut``, ``ListenerError/closed``, `CancellationError`.
-    public func waitForRedirect(timeout: Duration? = nil) async throws -> [String: String] {
+    public func waitForRedirect(timeout: Duration? = nil,
+                                check: @escaping @Sendable ([String: String]) -> String? = { _ in nil }) async throws -> [String: String] {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<[String: String], any Error>) in
@@ -116,7 +118,7 @@ public final class LoopbackRedirectListener: @unchecked Sendable {
                     return
                 }
                 let thread = Thread { [self] in
-                    let result = Result { try serve(until: deadline) }
+                    let result = Result { try serve(until: deadline, check: check) }
                     lock.withLock {
                         phase = .finished
                         closeDescriptors()
@@ -164,7 +166,7 @@ public final class LoopbackRedirectListener: @unchecked Sendable {
 
     /// Serves connections until the redirect arrives. Connections are multiplexed with
     /// `poll`, so an idle speculative connection from the browser cannot hold up the real one.
-    private func serve(until deadline: ContinuousClock.Instant?) throws -> [String: String] {
+    private func serve(until deadline: ContinuousClock.Instant?, check: ([String: String]) -> String?) throws -> [String: String] {
         var clients: [(fd: Int32, head: [UInt8])] = []
         defer { for client in clients { closeDescriptor(client.fd) } }
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -203,7 +205,8 @@ public final class LoopbackRedirectListener: @unchecked Sendable {
                 defer { closeDescriptor(fd) }
                 switch Self.route(String(decoding: head, as: UTF8.self), path: path) {
                 case .redirect(let query):
-                    send(fd, Self.response(status: "200 OK", html: Self.page(for: query)))
+                    let refusal = check(query)
+                    send(fd, Self.response(status: refusal == nil ? "200 OK" : "400 Bad Request", html: Self.page(for: query, refusal: refusal)))
                     return query
                 case .reject(let status):
                     send(fd, Self.response(status: status, html: "<!DOCTYPE html><title>\(status)</title><p>\(status)</p>"))

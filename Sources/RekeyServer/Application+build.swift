@@ -20,6 +20,8 @@ public struct ServeConfiguration: Sendable {
     /// More names the service answers to (`name` or `name:port`), besides its bind address and, on loopback,
     /// `localhost`, `127.0.0.1` and `[::1]`.
     public var extraHosts: [String] = []
+    /// The bearer token every admin request needs; required when the admin listener is beyond loopback.
+    public var adminToken: String?
 
     /// `host` and `port` to bind, and the worker's longest sleep.
     public init(host: String = "127.0.0.1", port: Int = 8080, workerInterval: Double = 30) {
@@ -42,15 +44,45 @@ public struct ServeConfiguration: Sendable {
     }
 }
 
-/// Builds the service: the router over the store and the pages, and the worker loop as a service beside the HTTP server.
+/// The customer-facing listener of `rekey serve`.
+public struct PublicSide: Sendable {
+    /// The address to bind.
+    public var host: String
+    /// The port to bind.
+    public var port: Int
+    /// The public URL, Host check, rate limit.
+    public var site: PublicSiteConfiguration
+    /// The reconnect flows it serves.
+    public var web: WebReconnector
+
+    /// A public listener on `host:port` serving `web` as `site` describes.
+    public init(host: String, port: Int, site: PublicSiteConfiguration, web: WebReconnector) {
+        self.host = host
+        self.port = port
+        self.site = site
+        self.web = web
+    }
+}
+
+/// Builds the service: the admin router over the store and the pages, the public listener (when given) and the
+/// worker loop, as services of one application that stop together.
 public func buildApplication(configuration: ServeConfiguration, store: AppDatabase, registry: Registry, pages: Pages,
-                             worker: WorkerLoop?, logger: Logger) -> some ApplicationProtocol {
+                             worker: WorkerLoop?, publicSide: PublicSide? = nil, logger: Logger) -> some ApplicationProtocol {
     var application = Application(
-        router: buildRouter(store: store, registry: registry, pages: pages, allowedHosts: configuration.allowedHosts),
+        router: buildRouter(store: store, registry: registry, pages: pages, allowedHosts: configuration.allowedHosts,
+                            adminToken: configuration.adminToken),
         server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "rekey",
                              availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         logger: logger)
+    if let publicSide {
+        application.addServices(Application(
+            router: buildPublicRouter(web: publicSide.web, pages: pages, configuration: publicSide.site),
+            server: .http1(configuration: .init(idleTimeout: .seconds(configuration.idleTimeout))),
+            configuration: .init(address: .hostname(publicSide.host, port: publicSide.port), serverName: "rekey",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
+            logger: logger))
+    }
     if let worker {
         application.addServices(WorkerService(worker: worker, interval: configuration.workerInterval, logger: logger))
     }

@@ -6,10 +6,15 @@ import RekeyKit
 public struct Pages: Sendable {
     /// The dashboard's HTML template.
     let dashboard: MustacheTemplate
+    /// The landing page of a reconnect link.
+    let reconnectLanding: MustacheTemplate
+    /// Every page that ends a customer's reconnect step (success, failures, refusals).
+    let reconnectOutcome: MustacheTemplate
     /// Files served under `/assets/`: name → (content type, bytes).
     let assets: [String: (contentType: String, body: String)]
 
-    /// Reads and compiles `pages/dashboard.html.mustache`, and reads `rekey.css`, `dashboard.js` and `favicon.svg` beside it.
+    /// Reads and compiles `pages/dashboard.html.mustache`, `reconnect-landing.html.mustache` and
+    /// `reconnect-outcome.html.mustache`, and reads `rekey.css`, `dashboard.js` and `favicon.svg` beside them.
     /// - Throws: ``PagesError`` naming the file that is missing or does not compile.
     public static func load(from templates: String) throws -> Pages {
         let folder = URL(fileURLWithPath: templates).appendingPathComponent("pages")
@@ -21,14 +26,16 @@ public struct Pages: Sendable {
                 throw PagesError(file: path, problem: "cannot be read (\((error as NSError).localizedDescription))")
             }
         }
-        let source = try read("dashboard.html.mustache")
-        let dashboard: MustacheTemplate
-        do {
-            dashboard = try MustacheTemplate(string: source)
-        } catch {
-            throw PagesError(file: folder.appendingPathComponent("dashboard.html.mustache").path, problem: "is not valid Mustache: \(error)")
+        func compile(_ name: String) throws -> MustacheTemplate {
+            let source = try read(name)
+            do {
+                return try MustacheTemplate(string: source)
+            } catch {
+                throw PagesError(file: folder.appendingPathComponent(name).path, problem: "is not valid Mustache: \(error)")
+            }
         }
-        return Pages(dashboard: dashboard, assets: [
+        return Pages(dashboard: try compile("dashboard.html.mustache"), reconnectLanding: try compile("reconnect-landing.html.mustache"),
+                     reconnectOutcome: try compile("reconnect-outcome.html.mustache"), assets: [
             "rekey.css": ("text/css; charset=utf-8", try read("rekey.css")),
             "dashboard.js": ("text/javascript; charset=utf-8", try read("dashboard.js")),
             "favicon.svg": ("image/svg+xml", try read("favicon.svg")),

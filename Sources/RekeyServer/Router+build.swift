@@ -18,11 +18,14 @@ public struct DashboardTiming: Sendable {
 /// counts, ids and states only.
 ///
 /// `allowedHosts` are the `Host` values answered (DNS-rebinding defence); nil answers any (tests in process).
+///
+/// `adminToken`, when set, is required as a bearer token on every request (an admin listener beyond loopback).
 public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, allowedHosts: Set<String>? = nil,
-                        timing: DashboardTiming = .init()) -> Router<BasicRequestContext> {
+                        adminToken: String? = nil, timing: DashboardTiming = .init()) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware())
     if let allowedHosts { router.add(middleware: HostCheckMiddleware(allowed: allowedHosts)) }
+    if let adminToken { router.add(middleware: AdminTokenMiddleware(token: Array(adminToken.utf8))) }
     let source = DashboardSource(store: store, registry: registry, maxAge: timing.interval)
     router.get("healthz") { _, _ in
         guard await store.isReadable() else { throw HTTPError(.serviceUnavailable, message: "the store cannot be read") }
@@ -41,6 +44,16 @@ public func buildRouter(store: AppDatabase, registry: Registry, pages: Pages, al
     router.get("api/webhooks") { _, _ in try JSONBody(try await store.webhookStatus().map(\.withoutURLQuery)) }
     router.get("api/log/verify") { _, _ in try JSONBody(try await store.verifyAuditLog()) }
     router.get("api/dashboard") { _, _ in try JSONBody(try await source.current()) }
+    router.get("api/reconnect") { request, _ in
+        try JSONBody(try await store.reconnectStatus(integration: request.uri.queryParameters["integration"].map(String.init)))
+    }
+    router.get("api/links") { request, _ in
+        try JSONBody(try await store.links(installation: request.uri.queryParameters["installation"].map(String.init)))
+    }
+    router.get("metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: PrometheusText(try await store.metricCounts()).text)))
+    }
     router.get("/") { _, _ in
         HTMLBody(pages.dashboard.render(DashboardView(dashboard: try await source.current()).context))
     }

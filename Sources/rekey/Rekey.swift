@@ -14,7 +14,7 @@ struct Rekey: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, CampaignCommand.self, WebhooksCommand.self, IncidentCommand.self, Reconnect.self, OAuthCommand.self, Worker.self, Serve.self, KeysCommand.self, LogCommand.self,
+            Init.self, RegistryCommand.self, Audit.self, InstallationsCommand.self, CampaignCommand.self, WebhooksCommand.self, IncidentCommand.self, ReconnectCommand.self, LinksCommand.self, PasswordsCommand.self, OAuthCommand.self, Worker.self, Serve.self, KeysCommand.self, LogCommand.self,
         ]
     )
 

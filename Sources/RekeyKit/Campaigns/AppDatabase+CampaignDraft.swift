@@ -6,16 +6,23 @@ extension AppDatabase {
     /// Renders and validates a message for every recipient, in one transaction: a missing variable, an
     /// invalid address, a duplicate recipient or a header injection refuses the whole draft.
     /// The audience is streamed, so memory stays flat whatever its size.
+    ///
+    /// With `links`, a template that declares `reconnect_link` and an `.affected` audience, each installation gets a
+    /// fresh reconnect link (older ones keep working until they expire). `notMigrated` also writes to installations
+    /// whose password was already purged but that are not migrated yet (reminders).
     public func draftCampaign(name: String?, template: EmailTemplate, audience: Audience, registry: Registry,
-                              variables globals: [String: String] = [:], now: Date = Date()) async throws -> DraftSummary {
+                              variables globals: [String: String] = [:], links: LinkIssue? = nil, notMigrated: Bool = false,
+                              now: Date = Date()) async throws -> DraftSummary {
         try await write { db in
-            try Self.draftCampaign(db, name: name, template: template, audience: audience, registry: registry, variables: globals, now: now)
+            try Self.draftCampaign(db, name: name, template: template, audience: audience, registry: registry, variables: globals,
+                                   links: links, notMigrated: notMigrated, now: now)
         }
     }
 
     /// `draftCampaign` in the caller's transaction (an incident links the campaign to its stage in the same one).
     static func draftCampaign(_ db: Database, name: String?, template: EmailTemplate, audience: Audience, registry: Registry,
-                              variables globals: [String: String], now: Date) throws -> DraftSummary {
+                              variables globals: [String: String], links: LinkIssue? = nil, notMigrated: Bool = false,
+                              now: Date) throws -> DraftSummary {
         try Self.syncRegistry(db, registry)
         let at = Self.timestamp(now)
         let label: String
@@ -30,7 +37,7 @@ extension AppDatabase {
             INSERT INTO campaign (name, template, audience, state, created_at, updated_at) VALUES (?, ?, ?, 'draft', ?, ?)
             """, arguments: [campaignName, template.name, label, at, at])
         let campaign = db.lastInsertedRowID
-        var drafter = Drafter(db: db, campaign: campaign, template: template, globals: globals)
+        var drafter = Drafter(db: db, campaign: campaign, template: template, globals: globals, now: now)
         switch audience {
         case .file(let path):
             let reader = try AudienceReader(path: path)
@@ -45,7 +52,14 @@ extension AppDatabase {
                 throw InputError([Diagnostic(file: "--affected",
                                              message: "unknown integration '\(integrationID)'; the registry has: \(registry.integrations.map(\.id).joined(separator: ", "))")])
             }
-            for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry) {
+            if template.variables.contains("reconnect_link") {
+                guard let links else {
+                    throw InputError([Diagnostic(file: "--public-url", message: "template '\(template.name)' needs a reconnect link per installation: "
+                        + "give the service's public URL with --public-url or REKEY_PUBLIC_URL (the links point at `rekey serve`)")])
+                }
+                drafter.links = links
+            }
+            for (email, variables) in try Self.affectedContacts(db, integration: integration, registry: registry, notMigrated: notMigrated) {
                 try drafter.add(email: email, name: nil, variables: variables, source: "installation \(variables["installation_id"] ?? "")",
                                 place: ("--affected \(integrationID)", 1, 1))
             }
@@ -77,7 +91,9 @@ extension AppDatabase {
     }
 
     /// For each contact of an exposed installation of `integration`: the variables a notice needs.
-    static func affectedContacts(_ db: Database, integration: Integration, registry: Registry) throws -> [(String, [String: Any])] {
+    /// `installation_ids` lists every installation the contact looks after (the first is `installation_id`).
+    static func affectedContacts(_ db: Database, integration: Integration, registry: Registry,
+                                 notMigrated: Bool = false) throws -> [(String, [String: Any])] {
         let partner = registry.partner(integration.partner)
         var byEmail: [String: [String: Any]] = [:]
         var order: [String] = []
@@ -85,15 +101,17 @@ extension AppDatabase {
             SELECT i.id, i.customer, c.email FROM installation i
             JOIN installation_contact c ON c.installation_id = i.id
             WHERE i.integration_id = ? AND i.state != 'migrated'
-              AND EXISTS (SELECT 1 FROM installation_secret s WHERE s.installation_id = i.id)
+              AND (? OR EXISTS (SELECT 1 FROM installation_secret s WHERE s.installation_id = i.id AND s.kind IN ('password', 'api_token')))
             ORDER BY i.customer, c.email
-            """, arguments: [integration.id])
+            """, arguments: [integration.id, notMigrated])
         while let row = try rows.next() {
             let email: String = row["email"]
             let key = email.lowercased()
             if var existing = byEmail[key] {
                 // One message per contact: a contact of several customers hears about all of them at once.
                 existing["customer"] = "\(existing["customer"] ?? ""), \(row["customer"] as String)"
+                existing["installation_ids"] = (existing["installation_ids"] as? [String] ?? []) + [row["id"] as String]
+                existing["installation_customers"] = (existing["installation_customers"] as? [String] ?? []) + [row["customer"] as String]
                 byEmail[key] = existing
                 continue
             }
@@ -102,6 +120,8 @@ extension AppDatabase {
                 "email": email,
                 "customer": row["customer"] as String,
                 "installation_id": row["id"] as String,
+                "installation_ids": [row["id"] as String],
+                "installation_customers": [row["customer"] as String],
                 "integration_id": integration.id,
                 "integration_name": integration.name,
                 "partner_name": partner?.name ?? integration.partner,
@@ -118,15 +138,19 @@ private struct Drafter {
     let campaign: Int64
     let template: EmailTemplate
     let globals: [String: String]
+    let now: Date
+    /// Issues a reconnect link per installation when set.
+    var links: LinkIssue?
     var problems: [Diagnostic] = []
     var total = 0
     var count = 0
 
-    init(db: Database, campaign: Int64, template: EmailTemplate, globals: [String: String]) {
+    init(db: Database, campaign: Int64, template: EmailTemplate, globals: [String: String], now: Date) {
         self.db = db
         self.campaign = campaign
         self.template = template
         self.globals = globals
+        self.now = now
     }
 
     mutating func problem(_ message: String, _ place: (String, Int, Int)) {
@@ -141,6 +165,17 @@ private struct Drafter {
         for (key, value) in variables { values[key] = value }
         values["email"] = email
         if let name { values["contact_name"] = name }
+        if let links, let ids = values["installation_ids"] as? [String] {
+            // Issued now; the tokens are rebuilt from the stored nonces when the message is composed.
+            let customers = values["installation_customers"] as? [String] ?? []
+            values[ReconnectLinkValues.key] = try ids.enumerated().map { index, id in
+                let issued = try AppDatabase.issueLink(db, installation: id, campaign: campaign, issue: links, now: now)
+                return ["nonce": issued.nonce, "version": issued.version, "customer": index < customers.count ? customers[index] : ""] as [String: Any]
+            }
+            values[ReconnectLinkValues.baseKey] = links.publicURL + "/r/"
+            ReconnectLinkValues.fillPlaceholders(&values)
+        }
+        values.removeValue(forKey: "installation_customers")
         guard EmailAddress.isValid(email) else {
             problem("recipient '\(email)' is not a valid email address", place)
             return
@@ -163,6 +198,7 @@ private struct Drafter {
         // Stored with the globals merged in, so sending renders exactly what was validated here.
         values.removeValue(forKey: "email")
         values.removeValue(forKey: "contact_name")
+        if values[ReconnectLinkValues.key] != nil { ReconnectLinkValues.removeRendered(&values) }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]), as: UTF8.self)
         try db.execute(sql: """
             INSERT INTO recipient (campaign_id, email, name, variables, source, message_id) VALUES (?, ?, ?, ?, ?, ?)

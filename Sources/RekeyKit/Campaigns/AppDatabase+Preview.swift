@@ -18,10 +18,12 @@ extension AppDatabase {
             throw InputError([Diagnostic(file: "campaign \(id)",
                                          message: email.map { "no recipient \($0) in campaign \(id)" } ?? "campaign \(id) has no recipients")])
         }
-        let mail = try CampaignSender.compose(recipient, campaign: id, template: template)
+        // A preview never shows a link's token: it goes in the sent message only.
+        let mail = try CampaignSender.compose(recipient, campaign: id, template: template, keyRing: nil, placeholders: true)
         var values = (try JSONSerialization.jsonObject(with: Data(recipient.variablesJSON.utf8)) as? [String: Any]) ?? [:]
         values["email"] = recipient.email
         if let name = recipient.name { values["contact_name"] = name }
+        ReconnectLinkValues.fillPlaceholders(&values)
         return CampaignPreviewMessage(recipient: recipient.email, eml: mail.bytes, html: template.render(values).html)
     }
 }

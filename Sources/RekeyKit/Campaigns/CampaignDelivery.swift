@@ -33,7 +33,7 @@ final class CampaignDelivery: DeliveryWork {
         if let wait = limiter.withLock({ $0?.reserve(now: now) }), wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
         let result: DeliveryResult
         do {
-            let mail = try CampaignSender.compose(recipient, campaign: campaign, template: sender.template)
+            let mail = try CampaignSender.compose(recipient, campaign: campaign, template: sender.template, keyRing: sender.keyRing)
             result = await sender.transport.deliver(mail)
         } catch {
             result = DeliveryResult(outcome: .permanent, text: "cannot compose the message: \(error)")

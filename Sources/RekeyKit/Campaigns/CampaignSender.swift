@@ -11,14 +11,18 @@ public struct CampaignSender: Sendable {
     let transport: any MailTransport
     let options: SendOptions
     let logger: Logger
+    /// Rebuilds the reconnect links of drafted messages; nil when the campaign has none.
+    let keyRing: KeyRing?
 
-    /// A sender of campaigns drafted with `template`, through `transport`.
-    public init(store: AppDatabase, template: EmailTemplate, transport: any MailTransport, options: SendOptions, logger: Logger) {
+    /// A sender of campaigns drafted with `template`, through `transport`; `keyRing` rebuilds their reconnect links.
+    public init(store: AppDatabase, template: EmailTemplate, transport: any MailTransport, options: SendOptions, logger: Logger,
+                keyRing: KeyRing? = nil) {
         self.store = store
         self.template = template
         self.transport = transport
         self.options = options
         self.logger = logger
+        self.keyRing = keyRing
     }
 
     /// Sends every due recipient of campaign `id`, holding its lease for the run; `progress` is called after each commit.
@@ -95,11 +99,14 @@ public struct CampaignSender: Sendable {
         return delivery
     }
 
-    /// The exact bytes for one recipient.
-    static func compose(_ recipient: ClaimedRecipient, campaign: Int64, template: EmailTemplate) throws -> OutgoingMail {
+    /// The exact bytes for one recipient; its reconnect links are rebuilt under `keyRing`, or shown as placeholders
+    /// when `keyRing` is nil and `placeholders` is set (previews).
+    static func compose(_ recipient: ClaimedRecipient, campaign: Int64, template: EmailTemplate, keyRing: KeyRing?,
+                        placeholders: Bool = false) throws -> OutgoingMail {
         var values = (try JSONSerialization.jsonObject(with: Data(recipient.variablesJSON.utf8)) as? [String: Any]) ?? [:]
         values["email"] = recipient.email
         if let name = recipient.name { values["contact_name"] = name }
+        if placeholders { ReconnectLinkValues.fillPlaceholders(&values) } else { try ReconnectLinkValues.fill(&values, keyRing: keyRing) }
         let rendered = template.render(values)
         let message = MailMessage(
             from: template.from, to: [MailAddress(name: recipient.name, address: recipient.email)], replyTo: template.replyTo,

@@ -10,7 +10,10 @@ import Yams
 /// Every recipient also provides `email` and, when known, `contact_name`.
 public struct EmailTemplate: Sendable {
     /// Variables every template may use without declaring them.
-    public static let builtInVariables: Set<String> = ["email", "contact_name"]
+    public static let builtInVariables: Set<String> = ["email", "contact_name", "other_reconnect_links"]
+    /// Lists rekey fills itself: a contact of several installations gets the first one's `reconnect_link`, and the
+    /// others in `other_reconnect_links` (each with `customer` and `link`; empty for one installation).
+    public static let builtInLists: [String: [String]] = ["other_reconnect_links": ["customer", "link"]]
 
     /// The folder's name, e.g. `credential-exposure`.
     public let name: String
@@ -93,7 +96,7 @@ public struct EmailTemplate: Sendable {
             }
             for (variable, line, column, sections) in usedVariables(source) where !declared.contains(variable) {
                 // Inside a list's section, its items' fields are variables too.
-                if sections.contains(where: { lists[$0]?.contains(variable) == true }) { continue }
+                if sections.contains(where: { (lists[$0] ?? Self.builtInLists[$0])?.contains(variable) == true }) { continue }
                 let (l, c) = mark.map { ($0.line, $0.column) } ?? (line, column)
                 fail("uses {{\(variable)}}, which template.yaml does not declare in 'variables'"
                      + (sections.isEmpty ? "" : " nor in 'lists'"), file, line: l, column: c)

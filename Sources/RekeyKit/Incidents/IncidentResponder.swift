@@ -327,7 +327,8 @@ public struct IncidentResponder: Sendable {
         case .draft, .sending:
             note(observer, .send, "sending campaign \(id): \(campaign.recipients) \(who) emails")
             defer { observer.deliveryFinished() }
-            let sender = CampaignSender(store: store, template: template, transport: try transport.get(), options: sendOptions, logger: logger)
+            let sender = CampaignSender(store: store, template: template, transport: try transport.get(), options: sendOptions, logger: logger,
+                                         keyRing: keyRing)
             return try await sender.send(campaign: id) { observer.emails($0) }
         case .finished:
             return nil

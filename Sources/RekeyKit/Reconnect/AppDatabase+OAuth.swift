@@ -36,17 +36,21 @@ extension AppDatabase {
     }
 
     /// Seals and stores new tokens next to the old credential, which stays until `completeMigration`.
-    /// Replaces any tokens from an earlier, unfinished attempt.
-    public func storeTokens(_ tokens: GrantedTokens, installation id: String, keyRing: KeyRing, now: Date = Date()) async throws {
+    /// Replaces any tokens from an earlier, unfinished attempt. The grant stays unverified until `completeMigration`;
+    /// `attempt` is the process verifying it, so that an interrupted attempt can be told from a running one.
+    public func storeTokens(_ tokens: GrantedTokens, installation id: String, keyRing: KeyRing, attempt: Int32? = nil,
+                            now: Date = Date()) async throws {
         try await write { db in
             try Self.writeTokens(db, tokens, installation: id, keyRing: keyRing, now: now)
             try db.execute(sql: """
-                INSERT INTO oauth_grant (installation_id, protocol, scope, site_id, site_url, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO oauth_grant (installation_id, protocol, scope, site_id, site_url, expires_at, created_at, verified, attempt_pid)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
                 ON CONFLICT (installation_id) DO UPDATE SET protocol = excluded.protocol, scope = excluded.scope, site_id = excluded.site_id,
                     site_url = excluded.site_url, expires_at = excluded.expires_at, generation = oauth_grant.generation + 1,
-                    refresh_failures = 0, last_refresh_error = NULL, refresh_lease_until = NULL
+                    refresh_failures = 0, last_refresh_error = NULL, refresh_lease_until = NULL, verified = 0,
+                    attempt_pid = excluded.attempt_pid
                 """, arguments: [id, tokens.protocolName, tokens.scope, tokens.siteID, tokens.siteURL,
-                                 tokens.expiresAt?.timeIntervalSince1970, Self.timestamp(now)])
+                                 tokens.expiresAt?.timeIntervalSince1970, Self.timestamp(now), attempt])
             try Self.appendAudit(db, action: "installation.tokens.sealed", subject: id, detail: ["protocol": tokens.protocolName], now: now)
         }
     }
@@ -78,7 +82,9 @@ extension AppDatabase {
 
     /// After a successful verification: overwrites and deletes the stored password (and any other non-OAuth
     /// secret), marks the installation migrated, and checkpoints the WAL so no old page lingers there.
-    public func completeMigration(installation id: String, verifiedWith call: String, now: Date = Date()) async throws -> [String] {
+    /// `account` is who authorized, as the verify call named it.
+    public func completeMigration(installation id: String, verifiedWith call: String, account: String? = nil,
+                                  now: Date = Date()) async throws -> [String] {
         let purged = try await write { db -> [String] in
             let fields = try String.fetchAll(db, sql: """
                 SELECT field FROM installation_secret WHERE installation_id = ? AND field NOT LIKE 'oauth.%' ORDER BY field
@@ -90,7 +96,11 @@ extension AppDatabase {
                 """, arguments: [id])
             try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ? AND field NOT LIKE 'oauth.%'", arguments: [id])
             try db.execute(sql: "UPDATE installation SET state = 'migrated', updated_at = ? WHERE id = ?", arguments: [Self.timestamp(now), id])
-            try Self.appendAudit(db, action: "installation.migrated", subject: id, detail: ["purged": fields, "verified_with": call], now: now)
+            try db.execute(sql: "UPDATE oauth_grant SET verified = 1, attempt_pid = NULL WHERE installation_id = ?", arguments: [id])
+            try Self.recordProgress(db, installation: id, .migrated, account: account, now: now)
+            var detail: [String: any Sendable & Encodable] = ["purged": fields, "verified_with": call]
+            if let account { detail["account"] = account }
+            try Self.appendAudit(db, action: "installation.migrated", subject: id, detail: detail, now: now)
             return fields
         }
         _ = try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }

@@ -16,21 +16,25 @@ public struct Reconnector: Sendable {
     let present: @Sendable (String) -> Void
     /// Asks the user for an OAuth 1.0a out-of-band verifier.
     let askVerifier: @Sendable () async -> String?
+    /// The templates folder, for the `integration.migrated` webhook payload; nil queues none.
+    let templates: String?
 
     /// `resolve` reads the registry's secret references (client and consumer credentials); `present` shows the
     /// authorization URL; `askVerifier` reads an OAuth 1.0a out-of-band verifier (nil: none was entered). The
-    /// provider's endpoints are called through one libcurl engine made here.
-    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, logger: Logger,
-                resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void,
+    /// provider's endpoints are called through one libcurl engine made here. With `templates`, a migration queues
+    /// `integration.migrated` to the partner's webhook.
+    public init(store: AppDatabase, keyRing: KeyRing, registry: Registry, logger: Logger, templates: String? = nil,
+                resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void = { _ in },
                 askVerifier: @escaping @Sendable () async -> String? = { nil }) throws {
         self.init(store: store, keyRing: keyRing, registry: registry, http: try CurlMulti(maxConnections: 4), logger: logger,
-                  resolve: resolve, present: present, askVerifier: askVerifier)
+                  templates: templates, resolve: resolve, present: present, askVerifier: askVerifier)
     }
 
     /// The public initializer over a given engine.
-    init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger,
+    init(store: AppDatabase, keyRing: KeyRing, registry: Registry, http: CurlMulti, logger: Logger, templates: String? = nil,
          resolve: @escaping @Sendable (SecretReference) -> String?, present: @escaping @Sendable (String) -> Void,
          askVerifier: @escaping @Sendable () async -> String? = { nil }) {
+        self.templates = templates
         self.store = store
         self.keyRing = keyRing
         self.registry = registry
@@ -47,35 +51,70 @@ public struct Reconnector: Sendable {
     ///   stored password still in place (or, at `.purge`, the new tokens stored beside it).
     public func reconnect(_ id: String, options: ReconnectOptions) async throws -> ReconnectResult {
         func fail(_ step: ReconnectStep, _ reason: String) -> ReconnectError { ReconnectError(installation: id, step: step, reason: reason) }
+        try await store.discardInterruptedAttempts(logger: logger)
+        let subject = try await prepare(id)
+        if subject.result.outcome == .alreadyMigrated || options.dryRun { return subject.result }
+        let tokens: GrantedTokens
+        switch subject.migration.target {
+        case .oauth1(let target):
+            tokens = try await authorizeOAuth1(target, subject.installation, options: options, fail: fail)
+        case .oauth2(let target):
+            tokens = try await authorizeOAuth2(target, subject.installation, options: options, fail: fail)
+        }
+        return try await complete(subject, tokens: tokens, site: options.site)
+    }
+
+    /// What a migration works on: the installation, its integration and migration, and the planned result.
+    struct Subject: Sendable {
+        var installation: InstallationRecord
+        var integration: Integration
+        var migration: Migration
+        var result: ReconnectResult
+    }
+
+    /// Finds the installation and its migration; the result is `.planned`, or `.alreadyMigrated`.
+    func prepare(_ id: String) async throws -> Subject {
         guard let installation = try await store.installation(id) else {
             throw InputError([Diagnostic(file: "installation", message: "no installation \(id); `rekey installations list` shows them")])
         }
         guard let integration = registry.integration(installation.integration), let migration = integration.migration else {
-            throw fail(.plan, "the registry names no migration for \(installation.integration)")
+            throw ReconnectError(installation: id, step: .plan, reason: "the registry names no migration for \(installation.integration)")
         }
-        let plan = self.plan(installation, integration, migration)
         var result = ReconnectResult(installation: id, integration: integration.id, customer: installation.customer,
-                                     protocolName: migration.target.protocolName, outcome: .planned, steps: plan, purged: [], verifiedWith: nil, site: nil)
-        if installation.state == .migrated {
-            result.outcome = .alreadyMigrated
-            return result
-        }
-        if options.dryRun { return result }
+                                     protocolName: migration.target.protocolName, outcome: .planned,
+                                     steps: plan(installation, integration, migration), purged: [], verifiedWith: nil, site: nil)
+        if installation.state == .migrated { result.outcome = .alreadyMigrated }
+        return Subject(installation: installation, integration: integration, migration: migration, result: result)
+    }
 
-        // authorize and exchange
-        var tokens: GrantedTokens
+    /// The steps after authorization, the same for `rekey reconnect` and the web flow: choose the installation's own
+    /// site, seal, verify (as the expected account, where the registry names one), and only then purge the password.
+    /// A failure records the step in the installation's progress, discards the new tokens and keeps the password.
+    func complete(_ subject: Subject, tokens granted: GrantedTokens, site: String?) async throws -> ReconnectResult {
+        let id = subject.installation.id
+        func fail(_ step: ReconnectStep, _ reason: String) -> ReconnectError { ReconnectError(installation: id, step: step, reason: reason) }
+        do {
+            return try await completeSteps(subject, tokens: granted, site: site, fail: fail)
+        } catch let error as ReconnectError {
+            try? await store.recordReconnectFailure(installation: id, step: error.step)
+            throw error
+        }
+    }
+
+    private func completeSteps(_ subject: Subject, tokens granted: GrantedTokens, site: String?,
+                               fail: (ReconnectStep, String) -> ReconnectError) async throws -> ReconnectResult {
+        let (installation, migration) = (subject.installation, subject.migration)
+        let id = installation.id
+        var result = subject.result
+        var tokens = granted
         var verify = migration.verify
         verify.url = expand(verify.url, installation.config)
-        switch migration.target {
-        case .oauth1(let target):
-            tokens = try await authorizeOAuth1(target, installation, options: options, fail: fail)
-        case .oauth2(let target):
-            tokens = try await authorizeOAuth2(target, installation, options: options, fail: fail)
+        if case .oauth2(let target) = migration.target {
             if let resources = target.accessibleResourcesURL {
-                let site = try await selectSite(resources, tokens: tokens, installation: installation, options: options, fail: fail)
-                tokens.siteID = site.id
-                tokens.siteURL = site.url
-                result.site = site.url ?? site.id
+                let chosen = try await selectSite(resources, tokens: tokens, installation: installation, site: site, fail: fail)
+                tokens.siteID = chosen.id
+                tokens.siteURL = chosen.url
+                result.site = chosen.url ?? chosen.id
             }
             var config = installation.config
             if let site = tokens.siteID { config["cloud_id"] = config["cloud_id"] ?? site }
@@ -84,26 +123,49 @@ public struct Reconnector: Sendable {
 
         // seal, verify, and only then purge
         do {
-            try await store.storeTokens(tokens, installation: id, keyRing: keyRing)
+            try await store.storeTokens(tokens, installation: id, keyRing: keyRing, attempt: ProcessInfo.processInfo.processIdentifier)
         } catch {
             throw fail(.seal, "\(error)")
         }
+        let account: String?
         do {
-            try await verifyTokens(tokens, call: verify, migration: migration, integration: integration, installation: installation)
+            account = try await verifyTokens(tokens, call: verify, migration: migration, integration: subject.integration, installation: installation)
         } catch {
             try await store.discardTokens(installation: id, reason: "verification failed")
             throw fail(.verify, "\(error)")
         }
         let call = "\(verify.method) \(verify.url)"
         do {
-            result.purged = try await store.completeMigration(installation: id, verifiedWith: call)
+            result.purged = try await store.completeMigration(installation: id, verifiedWith: call, account: account)
         } catch {
             throw fail(.purge, "\(error)")
         }
         result.verifiedWith = call
+        result.account = account
         result.outcome = .migrated
         logger.notice("installation migrated", metadata: ["installation": "\(id)", "protocol": "\(migration.target.protocolName)"])
+        await announceMigration(subject)
         return result
+    }
+
+    /// Queues `integration.migrated` to the partner's webhook, when it subscribes to it; a problem is logged, not thrown
+    /// (the migration is done).
+    func announceMigration(_ subject: Subject) async {
+        guard let partner = registry.partner(subject.integration.partner), let endpoint = partner.webhook,
+              endpoint.events.contains("integration.migrated"), let templates else { return }
+        do {
+            let template = try WebhookTemplate.load(event: "integration.migrated", from: templates)
+            let data: [String: String] = ["installation": subject.installation.id, "integration": subject.integration.id,
+                                          "customer": subject.installation.customer, "protocol": subject.migration.target.protocolName]
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: data, options: [.sortedKeys]), as: UTF8.self)
+            let rendered = await template.renderPayloads(for: [partner], registry: registry, data: text,
+                                                        timestamp: AppDatabase.timestamp(Date()))
+            guard rendered.problems.isEmpty else { throw InputError(rendered.problems) }
+            _ = try await store.enqueueWebhooks(event: "integration.migrated", bodies: rendered.bodies,
+                                                idempotencyKey: "integration.migrated:\(subject.installation.id)")
+        } catch {
+            logger.error("could not queue integration.migrated", metadata: ["installation": "\(subject.installation.id)", "error": "\(error)"])
+        }
     }
 
     // MARK: Plan
@@ -135,8 +197,9 @@ public struct Reconnector: Sendable {
 
     // MARK: OAuth 1.0a
 
-    func authorizeOAuth1(_ target: OAuth1Target, _ installation: InstallationRecord, options: ReconnectOptions,
-                         fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
+    /// The installation's OAuth 1.0a client, its endpoints expanded and its consumer credentials resolved.
+    func oauth1Client(_ target: OAuth1Target, _ installation: InstallationRecord,
+                      fail: (ReconnectStep, String) -> ReconnectError) throws -> OAuth1Client {
         let consumerKey = try required(target.consumerKey, "consumer key", fail: fail)
         let method: OAuth1SignatureMethod
         switch target.signatureMethod {
@@ -144,10 +207,15 @@ public struct Reconnector: Sendable {
         case .hmacSHA1: method = .hmacSHA1(consumerSecret: try required(target.consumerSecret, "consumer secret", fail: fail))
         case .plaintext: method = .plaintext(consumerSecret: try required(target.consumerSecret, "consumer secret", fail: fail))
         }
-        let client = OAuth1Client(consumerKey: consumerKey, signatureMethod: method,
-                                  requestTokenURL: expand(target.requestTokenURL, installation.config),
-                                  authorizeURL: expand(target.authorizeURL, installation.config),
-                                  accessTokenURL: expand(target.accessTokenURL, installation.config), http: http)
+        return OAuth1Client(consumerKey: consumerKey, signatureMethod: method,
+                            requestTokenURL: expand(target.requestTokenURL, installation.config),
+                            authorizeURL: expand(target.authorizeURL, installation.config),
+                            accessTokenURL: expand(target.accessTokenURL, installation.config), http: http)
+    }
+
+    func authorizeOAuth1(_ target: OAuth1Target, _ installation: InstallationRecord, options: ReconnectOptions,
+                         fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
+        let client = try oauth1Client(target, installation, fail: fail)
         let listener = options.outOfBand ? nil : try LoopbackRedirectListener()
         defer { listener?.close() }
         let temporary: OAuth1Token
@@ -160,7 +228,12 @@ public struct Reconnector: Sendable {
         let verifier: String
         if let listener {
             let query: [String: String]
-            do { query = try await listener.waitForRedirect(timeout: options.authorizationTimeout) } catch {
+            let expected = temporary.token
+            do {
+                query = try await listener.waitForRedirect(timeout: options.authorizationTimeout) { query in
+                    query["oauth_token"] == expected ? nil : "the callback is for another request token"
+                }
+            } catch {
                 throw fail(.authorize, "no authorization arrived: \(error)")
             }
             guard query["oauth_token"] == temporary.token else { throw fail(.authorize, "the callback is for another request token") }
@@ -170,18 +243,14 @@ public struct Reconnector: Sendable {
             guard let value = await askVerifier(), !value.isEmpty else { throw fail(.authorize, "no verifier was entered") }
             verifier = value
         }
-        do {
-            let token = try await client.requestTokenCredentials(temporary: temporary, verifier: verifier)
-            return GrantedTokens(protocolName: "oauth1", accessToken: Secret(token.token), tokenSecret: Secret(token.secret))
-        } catch {
-            throw fail(.exchange, "\(error)")
-        }
+        return try await exchange(temporary, verifier: verifier, client: client, fail: fail)
     }
 
     // MARK: OAuth 2.0
 
-    func authorizeOAuth2(_ target: OAuth2Target, _ installation: InstallationRecord, options: ReconnectOptions,
-                         fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
+    /// The installation's OAuth 2.0 client, with the issuer discovered (RFC 8414) where the registry names one.
+    func oauth2Client(_ target: OAuth2Target, _ installation: InstallationRecord,
+                      fail: (ReconnectStep, String) -> ReconnectError) async throws -> OAuth2Client {
         var issuer: String?
         var requiresIss = false
         if let expected = target.issuer.map({ expand($0, installation.config) }) {
@@ -193,19 +262,34 @@ public struct Reconnector: Sendable {
                 throw fail(.plan, "discovering the authorization server \(expected): \(error)")
             }
         }
-        let client = try target.client(config: installation.config, http: http, resolve: resolve, issuer: issuer,
-                                       requiresIss: requiresIss, fail: fail)
+        return try target.client(config: installation.config, http: http, resolve: resolve, issuer: issuer,
+                                 requiresIss: requiresIss, fail: fail)
+    }
+
+    func authorizeOAuth2(_ target: OAuth2Target, _ installation: InstallationRecord, options: ReconnectOptions,
+                         fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
+        let client = try await oauth2Client(target, installation, fail: fail)
         let listener = try LoopbackRedirectListener()
         defer { listener.close() }
         let request = try client.makeAuthorizationRequest(redirectURI: listener.redirectURI)
         present(request.url)
         let code: String
         do {
-            let query = try await listener.waitForRedirect(timeout: options.authorizationTimeout)
+            let state = request.state
+            let query = try await listener.waitForRedirect(timeout: options.authorizationTimeout) { query in
+                guard let received = query["state"], !received.isEmpty else { return "the redirect carries no state" }
+                return received == state ? nil : "the state does not match the request rekey made"
+            }
             code = try client.handleRedirect(query: query, for: request)
         } catch {
             throw fail(.authorize, "\(error)")
         }
+        return try await exchange(code, for: request, client: client, fail: fail)
+    }
+
+    /// Redeems an authorization code for tokens (the `exchange` step).
+    func exchange(_ code: String, for request: AuthorizationRequest, client: OAuth2Client,
+                  fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
         do {
             let response = try await client.exchangeCode(code, for: request)
             return GrantedTokens(protocolName: "oauth2", accessToken: Secret(response.accessToken),
@@ -215,8 +299,19 @@ public struct Reconnector: Sendable {
         }
     }
 
+    /// Trades an OAuth 1.0a request token and its verifier for token credentials (the `exchange` step).
+    func exchange(_ temporary: OAuth1Token, verifier: String, client: OAuth1Client,
+                  fail: (ReconnectStep, String) -> ReconnectError) async throws -> GrantedTokens {
+        do {
+            let token = try await client.requestTokenCredentials(temporary: temporary, verifier: verifier)
+            return GrantedTokens(protocolName: "oauth1", accessToken: Secret(token.token), tokenSecret: Secret(token.secret))
+        } catch {
+            throw fail(.exchange, "\(error)")
+        }
+    }
+
     /// Picks the site explicitly: by the installation's `cloud_id`, or `--site`; never "the first one".
-    func selectSite(_ url: String, tokens: GrantedTokens, installation: InstallationRecord, options: ReconnectOptions,
+    func selectSite(_ url: String, tokens: GrantedTokens, installation: InstallationRecord, site: String?,
                     fail: (ReconnectStep, String) -> ReconnectError) async throws -> (id: String, url: String?) {
         let request = HTTPRequest(method: "GET", url: url, headers: [("Authorization", "Bearer \(tokens.accessToken.exposedString)"), ("Accept", "application/json")])
         let sites: [(id: String, url: String?, name: String?)]
@@ -231,8 +326,13 @@ public struct Reconnector: Sendable {
         } catch {
             throw fail(.selectSite, "\(error)")
         }
-        let wanted = options.site ?? installation.config["cloud_id"] ?? installation.config["site"]
         let listed = sites.map { "\($0.id) (\($0.url ?? $0.name ?? "?"))" }.joined(separator: ", ")
+        // The installation's own site comes first: a token for another site is refused, whatever `site` says.
+        let own = installation.config["cloud_id"] ?? installation.config["site"]
+        if let own, let site, site != own {
+            throw fail(.selectSite, "--site \(site) is not this installation's site (\(own)); accessible: \(listed)")
+        }
+        let wanted = own ?? site
         guard let wanted else {
             throw fail(.selectSite, "\(sites.count) sites are accessible and the installation names none; pass --site with one of: \(listed)")
         }
@@ -244,8 +344,10 @@ public struct Reconnector: Sendable {
 
     // MARK: Verify
 
+    /// Makes the registry's verify call with the new tokens; returns the account that authorized, from the answer
+    /// (`accountId`, `name` or `key`), when it names one.
     func verifyTokens(_ tokens: GrantedTokens, call: VerifyCall, migration: Migration, integration: Integration,
-                      installation: InstallationRecord) async throws {
+                      installation: InstallationRecord) async throws -> String? {
         var request = HTTPRequest(method: call.method, url: call.url, headers: [("Accept", "application/json")])
         let response: HTTPResponse
         switch migration.target {
@@ -267,5 +369,7 @@ public struct Reconnector: Sendable {
         guard response.status == call.expectStatus else {
             throw VerificationFailed(call: "\(call.method) \(call.url)", status: response.status, expected: call.expectStatus)
         }
+        let answer = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        return ["accountId", "name", "key"].lazy.compactMap { answer?[$0] as? String }.first { !$0.isEmpty }
     }
 }

@@ -341,6 +341,54 @@ public final class AppDatabase: Sendable {
                 CREATE INDEX webhook_message_incident ON webhook_message(incident_id) WHERE incident_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v9 customer reconnect: links by hash, web flows, progress, unverified grants") { db in
+            // A link's token is never stored: only its SHA-256 (for lookup) and the nonce it is derived from under
+            // the key ring. A web flow keeps its PKCE verifier or OAuth 1.0a token secret sealed, is bound to the
+            // browser by the hash of a cookie, and is used once. A grant stays unverified until its migration
+            // completes, so an interrupted attempt's tokens can be found and discarded.
+            try db.execute(sql: """
+                CREATE TABLE reconnect_link (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    installation_id TEXT NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    campaign_id INTEGER REFERENCES campaign(id) ON DELETE SET NULL,
+                    token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+                    key_version INTEGER NOT NULL CHECK (key_version > 0),
+                    nonce TEXT NOT NULL CHECK (length(nonce) = 32),
+                    created_at TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    revoked_at TEXT,
+                    first_opened_at TEXT,
+                    last_opened_at TEXT,
+                    opens INTEGER NOT NULL DEFAULT 0 CHECK (opens >= 0),
+                    CHECK ((opens = 0) = (first_opened_at IS NULL))
+                );
+                CREATE INDEX reconnect_link_installation ON reconnect_link(installation_id);
+                CREATE INDEX reconnect_link_campaign ON reconnect_link(campaign_id) WHERE campaign_id IS NOT NULL;
+                CREATE TABLE reconnect_flow (
+                    state_hash TEXT PRIMARY KEY NOT NULL CHECK (length(state_hash) = 64),
+                    installation_id TEXT NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    link_id INTEGER NOT NULL REFERENCES reconnect_link(id) ON DELETE CASCADE,
+                    browser_hash TEXT NOT NULL CHECK (length(browser_hash) = 64),
+                    protocol TEXT NOT NULL CHECK (protocol IN ('oauth1', 'oauth2')),
+                    sealed TEXT NOT NULL CHECK (sealed LIKE 'enc:v1:%'),
+                    request_token TEXT UNIQUE,
+                    created_at TEXT NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at TEXT,
+                    CHECK ((protocol = 'oauth1') = (request_token IS NOT NULL))
+                ) WITHOUT ROWID;
+                CREATE TABLE reconnect_progress (
+                    installation_id TEXT PRIMARY KEY NOT NULL REFERENCES installation(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL CHECK (state IN ('link_sent', 'opened', 'started', 'migrated', 'failed')),
+                    failed_step TEXT,
+                    account TEXT,
+                    updated_at TEXT NOT NULL,
+                    CHECK ((state = 'failed') = (failed_step IS NOT NULL))
+                ) WITHOUT ROWID;
+                ALTER TABLE oauth_grant ADD COLUMN verified INTEGER NOT NULL DEFAULT 1 CHECK (verified IN (0, 1));
+                ALTER TABLE oauth_grant ADD COLUMN attempt_pid INTEGER CHECK (attempt_pid IS NULL OR verified = 0);
+                """)
+        }
         return migrator
     }
 }

@@ -50,7 +50,7 @@ public final class WorkerLoop: Sendable {
             options.sameDestinationOnly = true  // never moves a campaign sent by SMTP to the outbox, or elsewhere
             do {
                 campaigns.append(try await CampaignSender(store: store, template: template, transport: try mailTransport(), options: options,
-                                                          logger: logger).send(campaign: id))
+                                                          logger: logger, keyRing: keyRing).send(campaign: id))
             } catch let refused as CampaignDestinationMismatch {
                 logger.notice("\(refused.description)")
             } catch let leased as CampaignLeased {

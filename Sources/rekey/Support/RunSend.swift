@@ -13,7 +13,8 @@ func runSend(options: GlobalOptions, delivery: DeliveryOptions, id: Int64, json:
     }
     let template = try EmailTemplate.load(named: campaign.template, from: options.templates)
     let transport = try delivery.transport()
-    let sender = CampaignSender(store: store, template: template, transport: transport, options: delivery.sendOptions(), logger: logger)
+    let sender = CampaignSender(store: store, template: template, transport: transport, options: delivery.sendOptions(), logger: logger,
+                                 keyRing: ring)
     let display = delivery.progress.makeDisplay()
     let summary: SendSummary
     do {

@@ -23,4 +23,6 @@ public struct ReconnectResult: Sendable, Codable {
     public var verifiedWith: String?
     /// The site picked from the accessible resources (its URL, or else its id), when the integration has them.
     public var site: String?
+    /// The account that authorized, as the verify call's answer named it (`accountId`, `name` or `key`).
+    public var account: String?
 }
