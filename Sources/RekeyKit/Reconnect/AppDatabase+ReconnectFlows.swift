@@ -94,7 +94,7 @@ struct NewReconnectFlow: Sendable {
 }
 
 /// A flow taken by its callback.
-struct TakenFlow: Sendable {
+struct TakenFlow: Sendable, Equatable {
     var installation: String
     var protocolName: String
     var secret: Secret
@@ -102,7 +102,7 @@ struct TakenFlow: Sendable {
 }
 
 /// Why a callback's flow was refused.
-enum FlowRefusal: Error, Sendable {
+enum FlowRefusal: Error, Sendable, Equatable {
     case unknown, otherBrowser, used, expired, linkInvalid
 }
 

@@ -67,8 +67,8 @@ extension AppDatabase {
         return try await write { db in
             try db.execute(sql: """
                 UPDATE reconnect_link SET revoked_at = ?
-                WHERE revoked_at IS NULL AND (? IS NULL OR installation_id = ?) AND (? IS NULL OR campaign_id = ?)
-                """, arguments: [Self.timestamp(now), installation, installation, campaign, campaign])
+                WHERE revoked_at IS NULL AND expires_at > ? AND (? IS NULL OR installation_id = ?) AND (? IS NULL OR campaign_id = ?)
+                """, arguments: [Self.timestamp(now), now.timeIntervalSince1970, installation, installation, campaign, campaign])
             let count = db.changesCount
             if count > 0 {
                 try Self.appendAudit(db, action: "reconnect.links.revoked", subject: installation ?? "campaign \(campaign!)",
