@@ -46,6 +46,10 @@ struct GlobalOptions: ParsableArguments {
     func openStore(logger: Logger, keyRing: KeyRing) throws -> AppDatabase {
         let store = try openStore(logger: logger)
         try store.checkKeyRing(keyRing, path: keys)
+        // A reconnect killed while verifying left unverified tokens beside the password: they go before anything else.
+        for id in try store.discardInterruptedAttempts(logger: logger) {
+            Console.error("note: discarded the unverified tokens an interrupted reconnect left on \(id); its password is in place")
+        }
         return store
     }
 

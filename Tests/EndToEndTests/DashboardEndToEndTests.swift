@@ -65,7 +65,7 @@ import Glibc
         #expect(try mail.acceptedMessagesPerRecipient().count == 1_500)
     }
 
-    @Test func theServiceRefusesOtherHostsClosesHalfSentRequestsAndWarnsWhenBoundBeyondLoopback() async throws {
+    @Test func theServiceRefusesOtherHostsClosesHalfSentRequestsAndNeedsATokenBeyondLoopback() async throws {
         // Given rekey serve on loopback, closing idle connections after 1 s
         let rekey = try Rekey()
         try await rekey("init")
@@ -99,14 +99,28 @@ import Glibc
         #expect(lines.last?.hasPrefix("closed") == true, "\(probe.stdout)")
         #expect(Double(lines.last?.split(separator: " ").last ?? "") ?? 99 < 4)
 
-        // And bound beyond loopback, it says what that exposes
-        let wide = try launchProcess(Paths.rekeyBinary, ["serve", "--no-worker", "--host", "0.0.0.0", "--port", "\(freePort())"],
-                                     environment: CampaignLeaseEndToEndTests.environment, directory: rekey.dir.path,
-                                     stderr: rekey.dir.file("wide.err"))
-        try await Task.sleep(for: .seconds(1.5))
-        kill(wide.processIdentifier, SIGTERM)
-        wide.waitForExit()
-        let warned = try String(contentsOfFile: rekey.dir.file("wide.err"), encoding: .utf8)
-        #expect(warned.contains("warning: listening on 0.0.0.0, beyond this machine"), "\(warned)")
+        // And beyond loopback it refuses to start without an admin token, and with one it requires it
+        let refused = try await rekey("serve", "--no-worker", "--host", "0.0.0.0", "--port", "\(freePort())",
+                                      environment: CampaignLeaseEndToEndTests.environment)
+        #expect(refused.status == 2 && refused.stderr.contains("REKEY_ADMIN_TOKEN"), "\(refused.stderr)")
+        let widePort = freePort()
+        let token = "CANARY-admin-token-0123456789"
+        let wide = try launchProcess(Paths.rekeyBinary, ["serve", "--no-worker", "--host", "0.0.0.0", "--port", "\(widePort)",
+                                                                "--allowed-host", "127.0.0.1:\(widePort)"],
+                                     environment: CampaignLeaseEndToEndTests.environment.merging(["REKEY_ADMIN_TOKEN": token]) { $1 },
+                                     directory: rekey.dir.path, stderr: rekey.dir.file("wide.err"))
+        defer { kill(wide.processIdentifier, SIGTERM); wide.waitForExit() }
+        try await waitUntilAnswering("http://127.0.0.1:\(widePort)/healthz")
+        let statuses = try await runProcess("/usr/bin/env", ["python3", "-c", """
+            import sys, urllib.request, urllib.error
+            def status(headers):
+                request = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/api/audit", headers=headers)
+                try: return urllib.request.urlopen(request, timeout=5).status
+                except urllib.error.HTTPError as e: return e.code
+            print(status({}), status({"Authorization": "Bearer wrong"}), status({"Authorization": "Bearer " + sys.argv[2]}))
+            """, "\(widePort)", token])
+        #expect(statuses.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "401 401 200", "\(statuses.stdout) \(statuses.stderr)")
+        let said = try String(contentsOfFile: rekey.dir.file("wide.err"), encoding: .utf8)
+        #expect(!said.contains(token), "the token is never printed")
     }
 }

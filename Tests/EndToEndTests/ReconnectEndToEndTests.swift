@@ -1,5 +1,6 @@
 import Curl
 import Foundation
+import Synchronization
 import RekeyTestSupport
 import Testing
 
@@ -12,56 +13,7 @@ import Testing
 
     /// A registry with a Jira Server (OAuth 1.0a RSA-SHA1) and a Jira Cloud (OAuth 2.0) integration.
     func writeRegistry(_ rekey: Rekey, oauth2Issuer: String) throws {
-        try rekey.dir.write("partners.yaml", """
-            version: 1
-            partners:
-              - id: atlassian
-                name: Atlassian
-                contacts: [{role: security, email: security@atlassian.example}]
-            integrations:
-              - id: jira-server
-                name: Jira Server
-                partner: atlassian
-                auth: password
-                storage: plaintext
-                config: [base_url, username]
-                secrets: [password]
-                migrate:
-                  to: oauth1
-                  oauth1:
-                    signature_method: RSA-SHA1
-                    request_token_url: "{base_url}/plugins/servlet/oauth/request-token"
-                    authorize_url: "{base_url}/plugins/servlet/oauth/authorize"
-                    access_token_url: "{base_url}/plugins/servlet/oauth/access-token"
-                    consumer_key: env:JIRA_CONSUMER_KEY
-                    private_key: file:\(rekey.dir.file("consumer.pem"))
-                  verify:
-                    method: GET
-                    url: "{base_url}/rest/api/2/myself"
-              - id: jira-cloud
-                name: Jira Cloud
-                partner: atlassian
-                auth: password
-                storage: plaintext
-                config: [cloud_id]
-                secrets: [password]
-                migrate:
-                  to: oauth2
-                  oauth2:
-                    issuer: \(oauth2Issuer)
-                    authorization_url: \(oauth2Issuer)/authorize
-                    token_url: \(oauth2Issuer)/token
-                    revocation_url: \(oauth2Issuer)/revoke
-                    accessible_resources_url: \(oauth2Issuer)/oauth/token/accessible-resources
-                    scopes: [read:jira-user, offline_access]
-                    authorization_params: {audience: api.atlassian.com, prompt: consent}
-                    refresh_token_rotation: true
-                    client_id: env:JIRA_CLOUD_CLIENT_ID
-                    client_secret: env:JIRA_CLOUD_CLIENT_SECRET
-                  verify:
-                    method: GET
-                    url: \(oauth2Issuer)/ex/jira/{cloud_id}/rest/api/3/myself
-            """)
+        try rekey.dir.write("partners.yaml", jiraRegistry(pem: rekey.dir.file("consumer.pem"), oauth2: oauth2Issuer))
     }
 
     static let environment = [
@@ -99,7 +51,9 @@ import Testing
     }
 
     /// Runs reconnect in the background, plays the browser, and returns its exit status and output.
-    func reconnectAsBrowser(_ rekey: Rekey, _ arguments: [String], callback: ((String) -> String)? = nil) async throws -> CommandResult {
+    /// `page` gets what the loopback listener showed the browser.
+    func reconnectAsBrowser(_ rekey: Rekey, _ arguments: [String], callback: ((String) -> String)? = nil,
+                            page: ((String) -> Void)? = nil) async throws -> CommandResult {
         let out = rekey.dir.file("reconnect-\(UUID().uuidString).out"), err = out + ".err"
         let process = try launchProcess(Paths.rekeyBinary, ["reconnect"] + arguments + ["--no-browser", "--timeout", "20"],
                                         environment: Self.environment.merging(["REKEY_TEMPLATES": Paths.packageRoot.appendingPathComponent("Templates").path]) { a, _ in a },
@@ -114,7 +68,8 @@ import Testing
             let authorize = try await browser.perform(HTTPRequest(url: url))
             #expect(authorize.status == 302, "\(authorize.bodyString)")
             if let location = authorize.header("Location") {
-                _ = try? await browser.perform(HTTPRequest(url: callback?(location) ?? location))
+                let shown = try? await browser.perform(HTTPRequest(url: callback?(location) ?? location))
+                page?(shown?.bodyString ?? "")
             }
         }
         while !process.hasExited { try await Task.sleep(for: .milliseconds(50)) }
@@ -208,10 +163,13 @@ import Testing
         let providers = try await startProviders(rekey)
         let ids = try await importInstallations(rekey, providers)
         // The "browser" tampers with the state on the way back
-        let result = try await reconnectAsBrowser(rekey, [ids.cloud]) { location in
+        let shown = Mutex("")
+        let result = try await reconnectAsBrowser(rekey, [ids.cloud], callback: { location in
             location.replacingOccurrences(of: "state=", with: "state=forged")
-        }
+        }, page: { text in shown.withLock { $0 = text } })
         #expect(result.status == 1)
+        // The browser is told the truth: refused, never "complete"
+        #expect(shown.withLock { $0.contains("Authorization refused") && !$0.contains("complete") }, "\(shown.withLock { $0 })")
         #expect(result.stderr.contains("failed at step 'authorize'"))
         #expect(result.stderr.lowercased().contains("state"))
         let list = try await rekey("installations", "list", "--json")

@@ -161,14 +161,14 @@ import Testing
         try await fixture.store.storeTokens(tokens, installation: ids[0], keyRing: fixture.ring, attempt: deadPID)
         try await fixture.store.storeTokens(tokens, installation: ids[1], keyRing: fixture.ring, attempt: ProcessInfo.processInfo.processIdentifier)
         // When
-        let cleaned = try await fixture.store.discardInterruptedAttempts(logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let cleaned = try fixture.store.discardInterruptedAttempts(logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() })
         // Then
         #expect(cleaned == [ids[0]])
         #expect(try await fixture.store.installation(ids[0])?.secretFields == ["password"])
         #expect(try await fixture.store.installation(ids[1])?.secretFields == ["oauth.access_token", "oauth.token_secret", "password"])
         // A completed migration is verified: nothing to discard any more
         _ = try await fixture.store.completeMigration(installation: ids[1], verifiedWith: "GET x", account: "svc")
-        #expect(try await fixture.store.discardInterruptedAttempts(logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() }).isEmpty)
+        #expect(try fixture.store.discardInterruptedAttempts(logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() }).isEmpty)
         #expect(try await fixture.store.reconnectStatus().installations.first { $0.installation == ids[1] }?.account == "svc")
     }
 

@@ -572,6 +572,10 @@ class Handler(BaseHTTPRequestHandler):
             _set_problem("permission_denied")
             self._problem_response("permission_denied", json_body=True)
             return
+        if self.server.config.api_delay:
+            sys.stderr.write("myself: holding the answer %.1f s\n" % self.server.config.api_delay)
+            sys.stderr.flush()
+            time.sleep(self.server.config.api_delay)
         self._send(200, json.dumps(self._user_json()), content_type="application/json;charset=UTF-8")
 
     def _server_info(self, uri, body, headers):
@@ -614,6 +618,8 @@ def parse_args(argv=None):
     p.add_argument("--deny-api", action="store_true",
                    help="protected REST API answers 401 even for valid signatures")
     p.add_argument("--log", metavar="FILE", help="append one JSON line per request")
+    p.add_argument("--api-delay", type=float, default=0, metavar="S",
+                   help="wait S seconds before answering a valid /myself (to interrupt a client mid-verification)")
     p.add_argument("--user", default="rekey.user", help="username returned by /myself")
     p.add_argument("--user-key", default="JIRAUSER10000", help="user key returned by /myself")
     p.add_argument("--display-name", default="Rekey Test User")

@@ -59,22 +59,31 @@ extension AppDatabase {
     }
 
     /// Discards the unverified tokens of attempts whose process is gone (killed during verification): the
-    /// installation is left as it was, with its password. Returns the installations cleaned.
+    /// installation is left as it was, with its password. Every command that opens the store with its key ring runs
+    /// this first. Returns the installations cleaned.
     @discardableResult
-    public func discardInterruptedAttempts(logger: Logger) async throws -> [String] {
-        let candidates = try await writer.read { db in
+    public func discardInterruptedAttempts(logger: Logger, now: Date = Date()) throws -> [String] {
+        let candidates = try writer.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT g.installation_id, g.attempt_pid FROM oauth_grant g JOIN installation i ON i.id = g.installation_id
                 WHERE g.verified = 0 AND i.state != 'migrated'
                 """).map { ($0["installation_id"] as String, $0["attempt_pid"] as Int32?) }
         }
-        var cleaned: [String] = []
-        for (id, pid) in candidates where pid.map({ !Self.processIsAlive($0) }) ?? true {
-            try await discardTokens(installation: id, reason: "an interrupted attempt left them unverified")
-            logger.notice("discarded the unverified tokens of an interrupted reconnect", metadata: ["installation": "\(id)"])
-            cleaned.append(id)
+        let dead = candidates.filter { $0.1.map { !Self.processIsAlive($0) } ?? true }.map(\.0)
+        guard !dead.isEmpty else { return [] }
+        try Self.waitingWhenBusy(logger: logger) {
+            try writer.write { db in
+                for id in dead {
+                    try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ? AND field LIKE 'oauth.%'", arguments: [id])
+                    try db.execute(sql: "DELETE FROM oauth_grant WHERE installation_id = ? AND verified = 0", arguments: [id])
+                    try Self.recordProgress(db, installation: id, .failed, failedStep: .verify, now: now)
+                    try Self.appendAudit(db, action: "installation.tokens.discarded", subject: id,
+                                         detail: ["reason": "an interrupted attempt left them unverified"], now: now)
+                }
+            }
         }
-        return cleaned
+        for id in dead { logger.notice("discarded the unverified tokens of an interrupted reconnect", metadata: ["installation": "\(id)"]) }
+        return dead
     }
 
     private static func processIsAlive(_ pid: Int32) -> Bool {

@@ -51,7 +51,7 @@ public struct Reconnector: Sendable {
     ///   stored password still in place (or, at `.purge`, the new tokens stored beside it).
     public func reconnect(_ id: String, options: ReconnectOptions) async throws -> ReconnectResult {
         func fail(_ step: ReconnectStep, _ reason: String) -> ReconnectError { ReconnectError(installation: id, step: step, reason: reason) }
-        try await store.discardInterruptedAttempts(logger: logger)
+        try store.discardInterruptedAttempts(logger: logger)
         let subject = try await prepare(id)
         if subject.result.outcome == .alreadyMigrated || options.dryRun { return subject.result }
         let tokens: GrantedTokens

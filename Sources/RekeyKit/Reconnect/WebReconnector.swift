@@ -24,7 +24,7 @@ public struct WebReconnector: Sendable {
 
     /// Discards what attempts interrupted by a crash left behind (call once at start).
     public func recoverInterruptedAttempts() async throws {
-        try await store.discardInterruptedAttempts(logger: reconnector.logger)
+        try store.discardInterruptedAttempts(logger: reconnector.logger)
     }
 
     /// The landing page of a link token; nil for an unknown, expired or revoked one. With `record`, notes that

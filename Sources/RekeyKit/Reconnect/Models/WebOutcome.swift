@@ -22,7 +22,7 @@ public enum WebOutcome: Sendable, Equatable {
         case .alreadyMigrated: "already-migrated"
         case .linkInvalid: "link-invalid"
         case .denied: "denied"
-        case .failed(let step): step == .verify ? "verify-failed" : "error"
+        case .failed(let step): step == .verify || step == .selectSite ? "verify-failed" : "error"
         case .refused: "refused"
         case .startRefused: "start-refused"
         }
