@@ -58,8 +58,9 @@ import Glibc
     }
 
     /// Starts the providers, the SMTP server, the partner's receiver, nginx (optionally) and `rekey serve`; imports
-    /// the installations (`rows`: customer, integration, contact, base_url, cloud_id, password) and sends each
-    /// integration's reconnect campaign.
+    /// the installations (`rows`: customer, integration, contact, base_url, cloud_id, password, and optionally the
+    /// Jira Server username, `rekey.user` by default, the account the test provider authorizes as) and sends each
+    /// integration's reconnect campaign. The registry expects the installation's username to authorize.
     static func start(nginx: Bool, rows: [[String]], oauth1Arguments: [String] = [], linkTTL: String? = nil) async throws -> World {
         let rekey = try Rekey()
         let mail = try TemporaryDirectory(), hooks = try TemporaryDirectory()
@@ -74,11 +75,12 @@ import Glibc
         ])
         let receiver = try await TestServer.start(script: "webhook_receiver.py", arguments: ["--secret", webhookSecret, "--log", hooks.file("log")])
         let smtp = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path])
-        try rekey.dir.write("partners.yaml", jiraRegistry(pem: rekey.dir.file("consumer.pem"), oauth2: oauth2.baseURL, webhook: receiver.url("/ok")))
+        try rekey.dir.write("partners.yaml", jiraRegistry(pem: rekey.dir.file("consumer.pem"), oauth2: oauth2.baseURL,
+                                                          webhook: receiver.url("/ok"), expectAccount: true))
         try await rekey("init")
         let csv = ["customer,integration,contacts,config.base_url,config.username,config.cloud_id,secret.password"] + rows.map { row in
             [row[0], row[1], row[2], row[1] == "jira-server" ? (row[3].isEmpty ? oauth1.baseURL : row[3]) : "",
-             row[1] == "jira-server" ? "svc" : "", row[4], row[5]]
+             row[1] == "jira-server" ? (row.count > 6 ? row[6] : "rekey.user") : "", row[4], row[5]]
                 .joined(separator: ",")
         }
         try rekey.dir.write("installations.csv", csv.joined(separator: "\n") + "\n")
@@ -227,6 +229,7 @@ import Glibc
             ["OtherSite", "jira-cloud", "other@acme.example", "", "no-such-site", "CANARY-other-site-pw"],
             ["Denied401", "jira-server", "denied@acme.example", "", "", "CANARY-denied-pw"],
             ["Revoked", "jira-server", "revoked@acme.example", "", "", "CANARY-revoked-pw"],
+            ["Twice", "jira-cloud", "twice@acme.example", "", Self.sandboxSite, "CANARY-twice-pw"],
         ], oauth1Arguments: ["--deny-api"])
         defer { world.stop() }
         func customer(_ email: String, _ arguments: [String] = []) async throws -> [String: Any] {
@@ -261,6 +264,14 @@ import Glibc
         #expect(revoked["landing_outcome"] as? String == "link-invalid", "\(revoked)")
         #expect(try await passwordKept("Revoked"))
 
+        // Two browsers approve, and their callbacks arrive at once: one migration
+        let pair = try await customer("twice@acme.example", ["--pair"])
+        #expect(pair["outcomes"] as? [String] == ["already-migrated", "migrated"], "\(pair)")
+        let twiceID = try #require(try await Self.installation(world, customer: "Twice")["id"] as? String)
+        let log = try await world.rekey("log", "show", "--json", environment: Self.environment)
+        #expect(log.stdout.components(separatedBy: "\"installation.migrated\"").count - 1 == 2, "Forged's and Twice's, once each")
+        #expect(log.stdout.contains(twiceID))
+
         // And reconnect status names each state and failed step
         let status = try await world.rekey("reconnect", "status", "--json", environment: Self.environment)
         let entries = try #require(try status.json()["installations"] as? [[String: Any]])
@@ -271,10 +282,19 @@ import Glibc
         #expect(try await world.rekey("log", "verify", environment: Self.environment).status == 0)
     }
 
-    @Test func anExpiredLinkShowsItsPageAndStartsNothing() async throws {
-        let world = try await Self.start(nginx: false, rows: [["Late", "jira-server", "late@acme.example", "", "", "CANARY-late-pw"]], linkTTL: "2s")
+    @Test func anExpiredLinkShowsItsPageAndAnotherAccountIsRefused() async throws {
+        let world = try await Self.start(nginx: false, rows: [
+            ["Late", "jira-server", "late@acme.example", "", "", "CANARY-late-pw"],
+            ["Wrong", "jira-server", "wrong@acme.example", "", "", "CANARY-wrong-pw", "jira.admin"],
+        ], linkTTL: "8s")
         defer { world.stop() }
-        try await Task.sleep(for: .seconds(2.5))
+        // The provider authorizes as rekey.user; the registry expects the installation's username, jira.admin
+        let wrong = try await Self.tool("reconnect_client.py", [try world.link(to: "wrong@acme.example")])
+        #expect(wrong["outcome"] as? String == "verify-failed", "\(wrong)")
+        #expect(try await Self.installation(world, customer: "Wrong")["secret_fields"] as? [String] == ["password"])
+        let log = try await world.rekey("log", "show", "--json", environment: Self.environment)
+        #expect(log.stdout.contains("installation.reconnect.failed") && !log.stdout.contains("installation.migrated"))
+        try await Task.sleep(for: .seconds(8.5))
         let late = try await Self.tool("reconnect_client.py", [try world.link(to: "late@acme.example")])
         #expect(late["landing"] as? Int == 404 && late["landing_outcome"] as? String == "link-invalid", "\(late)")
         #expect(late["start"] == nil)

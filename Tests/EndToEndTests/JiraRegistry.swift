@@ -1,7 +1,8 @@
 /// The registry the reconnect tests run against: a Jira Server (OAuth 1.0a RSA-SHA1, consumer key in
 /// `JIRA_CONSUMER_KEY`, private key in `pem`) and a Jira Cloud (OAuth 2.0 at `oauth2`, client in
 /// `JIRA_CLOUD_CLIENT_ID`/`_SECRET`) integration of one partner, which gets `integration.migrated` at `webhook`.
-func jiraRegistry(pem: String, oauth2: String, webhook: String? = nil) -> String {
+/// With `expectAccount`, the Jira Server verify call must answer for the installation's `username`.
+func jiraRegistry(pem: String, oauth2: String, webhook: String? = nil, expectAccount: Bool = false) -> String {
     let endpoint = webhook.map { """
 
             webhook:
@@ -34,7 +35,7 @@ func jiraRegistry(pem: String, oauth2: String, webhook: String? = nil) -> String
                 private_key: file:\(pem)
               verify:
                 method: GET
-                url: "{base_url}/rest/api/2/myself"
+                url: "{base_url}/rest/api/2/myself"\(expectAccount ? "\n        expect_account: \"{username}\"" : "")
           - id: jira-cloud
             name: Jira Cloud
             partner: atlassian

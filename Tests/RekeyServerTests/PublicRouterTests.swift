@@ -148,6 +148,11 @@ import Testing
                 #expect(String(buffer: response.body).contains("data-outcome=\"start-refused\""))
             }
             #expect(try await self.count("SELECT count(*) FROM reconnect_flow") == 0)
+            // An oversized form is refused before it is read
+            try await client.execute(uri: "/r/\(token)", method: .post, headers: [.cookie: cookie],
+                                     body: ByteBuffer(string: "csrf=\(csrf)&pad=" + String(repeating: "x", count: 20_000))) { response in
+                #expect(response.status == .contentTooLarge)
+            }
             // The customer's browser
             try await client.execute(uri: "/r/\(token)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
                                      body: ByteBuffer(string: "csrf=\(csrf)")) { response in

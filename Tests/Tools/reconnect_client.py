@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Plays a customer's browser without a browser (urllib with a cookie jar), or a mail scanner, on a reconnect link.
 
-Usage: reconnect_client.py LINK [--cafile PEM] [--scanner] [--tamper-state] [--replay]
+Usage: reconnect_client.py LINK [--cafile PEM] [--scanner] [--tamper-state] [--replay] [--pair]
 
 Customer (default): GET the landing page (keeping its cookie), POST its form with the CSRF field, follow the 303 to
 the provider (which auto-approves), take the provider's redirect back to rekey's callback and GET it with the
 cookies. --tamper-state changes the OAuth 2.0 `state` on the way back; --replay GETs the same callback again after
 the first.
+
+--pair: two browsers each start an authorization from the link and are approved; then both callbacks arrive at
+once (two threads). Prints their outcomes.
 
 --scanner: what Safe Links-style scanners do before the customer clicks: HEAD, GET, then a POST of the form with the
 CSRF field but without any cookie. Changes nothing but the link's open count.
@@ -20,6 +23,7 @@ import json
 import re
 import ssl
 import sys
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -55,6 +59,16 @@ def outcome(body):
     return match.group(1) if match else None
 
 
+def approve(args):
+    """One browser: landing, form, provider; returns its opener and the callback URL it was sent back to."""
+    jar = http.cookiejar.CookieJar()
+    browser = opener(args.cafile, jar)
+    body = fetch(browser, args.link)[2]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+    location = fetch(browser, args.link, "POST", urllib.parse.urlencode({"csrf": csrf}).encode())[1]["Location"]
+    return browser, fetch(opener(None, None), location)[1]["Location"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("link")
@@ -62,8 +76,24 @@ def main():
     parser.add_argument("--scanner", action="store_true")
     parser.add_argument("--tamper-state", action="store_true")
     parser.add_argument("--replay", action="store_true")
+    parser.add_argument("--pair", action="store_true")
     args = parser.parse_args()
     result = {}
+    if args.pair:
+        callbacks = [approve(args) for _ in range(2)]
+        outcomes = [None, None]
+
+        def finish(index):
+            browser, url = callbacks[index]
+            outcomes[index] = outcome(fetch(browser, url)[2])
+
+        threads = [threading.Thread(target=finish, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(json.dumps({"outcomes": sorted(o or "none" for o in outcomes)}))
+        return 0
     if args.scanner:
         bare = opener(args.cafile, None)
         result["head"] = fetch(bare, args.link, "HEAD")[0]

@@ -370,6 +370,10 @@ public struct Reconnector: Sendable {
             throw VerificationFailed(call: "\(call.method) \(call.url)", status: response.status, expected: call.expectStatus)
         }
         let answer = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
-        return ["accountId", "name", "key"].lazy.compactMap { answer?[$0] as? String }.first { !$0.isEmpty }
+        let names = ["accountId", "name", "key", "emailAddress"].compactMap { answer?[$0] as? String }.filter { !$0.isEmpty }
+        if let expected = call.expectAccount.map({ expand($0, installation.config) }), !names.contains(expected) {
+            throw WrongAccount(expected: expected, authorized: names.first)
+        }
+        return names.first
     }
 }

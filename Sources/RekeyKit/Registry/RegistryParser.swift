@@ -195,7 +195,8 @@ final class RegistryParser {
     }
 
     private func verify(_ node: Node, config: Set<String>) -> VerifyCall? {
-        guard let f = fields(node, context: "verify", allowed: ["method", "url", "expect_status"], templates: config) else { return nil }
+        guard let f = fields(node, context: "verify", allowed: ["method", "url", "expect_status", "expect_account"], templates: config)
+        else { return nil }
         let method = f.string("method") ?? "GET"
         let methods = ["GET", "POST", "HEAD"]
         if !methods.contains(method), let place = f["method"] {
@@ -204,7 +205,7 @@ final class RegistryParser {
         let url = f.url("url", required: true)
         let status = f.int("expect_status") ?? 200
         guard let url else { return nil }
-        return VerifyCall(method: method, url: url, expectStatus: status)
+        return VerifyCall(method: method, url: url, expectStatus: status, expectAccount: f.string("expect_account"))
     }
 
     // MARK: Helpers
