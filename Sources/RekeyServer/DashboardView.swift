@@ -45,6 +45,11 @@ struct DashboardView {
             text["\(i)-migrated"] = "\(integration.migrated)"
             text["\(i)-exposed"] = "\(integration.exposed)"
             text["\(i)-percent"] = Self.percent(integration.migrated, of: integration.installations)
+            let r = integration.reconnects
+            for (name, value) in [("link-sent", r.linkSent), ("opened", r.opened), ("started", r.started), ("failed", r.failed),
+                                  ("link-opens", r.linkOpens)] {
+                text["\(i)-\(name)"] = "\(value)"
+            }
         }
         return text
     }
@@ -105,7 +110,10 @@ struct DashboardView {
                  "chart_width": Self.number(Self.chart.width), "chart_height": Self.number(Self.chart.height),
                  "has_installations": integration.installations > 0, "has_series": !integration.series.isEmpty,
                  "first": integration.series.first?.at ?? "", "last": integration.series.last?.at ?? "",
-                 "first_label": Self.clock(integration.series.first?.at), "last_label": Self.clock(integration.series.last?.at)]
+                 "first_label": Self.clock(integration.series.first?.at), "last_label": Self.clock(integration.series.last?.at),
+                 "reconnects": ["link_sent": integration.reconnects.linkSent, "opened": integration.reconnects.opened,
+                                "started": integration.reconnects.started, "failed": integration.reconnects.failed,
+                                "link_opens": integration.reconnects.linkOpens]]
             },
         ]
         if let incident = dashboard.incident {

@@ -112,6 +112,11 @@ import Testing
         #expect(try await count("SELECT count(*) FROM reconnect_flow") == 0)
         #expect(try await count("SELECT count(*) FROM installation_secret WHERE field = 'password'") == 1)
         #expect(try await store.reconnectStatus().installations.first?.state == "opened")
+        // And the team's dashboard counts it
+        try await Application(router: buildRouter(store: store, registry: registry, pages: pages)).test(.router) { client in
+            let page = String(buffer: try await client.execute(uri: "/", method: .get).body)
+            #expect(page.contains(#"id="integration-0-link-opens">2<"#) && page.contains(#"id="integration-0-opened">1<"#), "\(page)")
+        }
     }
 
     @Test func unknownExpiredAndRevokedLinksGetTheSamePage() async throws {

@@ -88,12 +88,33 @@ extension AppDatabase {
             """) {
             times[row["integration"], default: []].append(row["at"])
         }
+        var reconnects: [String: Dashboard.Reconnects] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT i.integration_id AS integration, p.state, count(*) AS n FROM reconnect_progress p
+            JOIN installation i ON i.id = p.installation_id WHERE i.state != 'migrated' GROUP BY 1, 2
+            """) {
+            let n: Int = row["n"]
+            switch ReconnectProgressState(rawValue: row["state"]) {
+            case .linkSent: reconnects[row["integration"], default: .init()].linkSent = n
+            case .opened: reconnects[row["integration"], default: .init()].opened = n
+            case .started: reconnects[row["integration"], default: .init()].started = n
+            case .failed: reconnects[row["integration"], default: .init()].failed = n
+            case .migrated, nil: break
+            }
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT i.integration_id AS integration, sum(l.opens) AS opens FROM reconnect_link l
+            JOIN installation i ON i.id = l.installation_id GROUP BY 1
+            """) {
+            reconnects[row["integration"], default: .init()].linkOpens = row["opens"]
+        }
         return registry.integrations.map { integration in
             let f = figures[integration.id] ?? (0, 0, 0)
             let all = (times[integration.id] ?? []).enumerated().map { Dashboard.Point(at: $0.element, migrated: $0.offset + 1) }
             return Dashboard.IntegrationProgress(
                 id: integration.id, name: integration.name, installations: f.installations,
-                exposed: integration.storage == .plaintext ? f.holding : 0, migrated: f.migrated, series: sampled(all))
+                exposed: integration.storage == .plaintext ? f.holding : 0, migrated: f.migrated, series: sampled(all),
+                reconnects: reconnects[integration.id] ?? .init())
         }
     }
 

@@ -69,6 +69,19 @@ public struct Dashboard: Sendable, Codable, Equatable {
         public var migrated: Int
         /// Migrations over time, at most ``Dashboard/maxPoints`` points, oldest first.
         public var series: [Point]
+        /// Customers' self-service reconnects of not yet migrated installations, by state.
+        public var reconnects = Reconnects()
+    }
+
+    /// Where customers' reconnects of one integration stand.
+    public struct Reconnects: Sendable, Codable, Equatable {
+        /// Installations whose latest state is: link sent, landing page opened, authorization started, or failed.
+        public var linkSent = 0, opened = 0, started = 0, failed = 0
+        /// Views of the integration's link landing pages (scanners included).
+        public var linkOpens = 0
+
+        /// None yet.
+        public init() {}
     }
 
     /// The incident being worked on: its stages and the latest lines of its timeline.
