@@ -299,6 +299,28 @@ import Glibc
         #expect(late["landing"] as? Int == 404 && late["landing_outcome"] as? String == "link-invalid", "\(late)")
         #expect(late["start"] == nil)
         #expect(try await Self.installation(world, customer: "Late")["secret_fields"] as? [String] == ["password"])
+
+        // The deadline: a dry run names both, the purge deletes both passwords, and a reminder still reaches them
+        let dry = try await world.rekey("passwords", "purge", "--integration", "jira-server", "--not-migrated", "--dry-run", "--json",
+                                        environment: Self.environment)
+        let named = try dry.json()["installations"] as? [[String: Any]]
+        #expect(dry.status == 0 && named?.count == 2, "\(dry.stderr)")
+        #expect(try await Self.installation(world, customer: "Late")["secret_fields"] as? [String] == ["password"])
+        let purge = try await world.rekey("passwords", "purge", "--integration", "jira-server", "--not-migrated", environment: Self.environment)
+        #expect(purge.status == 0 && purge.stdout.contains("purged the stored secrets of 2 installations"), "\(purge.stdout)\(purge.stderr)")
+        for customer in ["Late", "Wrong"] {
+            let installation = try await Self.installation(world, customer: customer)
+            #expect(installation["state"] as? String == "needs_reconnect" && installation["secret_fields"] as? [String] == [])
+        }
+        for (name, data) in try world.rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
+            #expect(data.occurrences(of: "CANARY-wrong-pw") == 0 && data.occurrences(of: "CANARY-late-pw") == 0, "a purged password in \(name)")
+        }
+        let refused = try await world.rekey("passwords", "purge", "--integration", "jira-server", environment: Self.environment)
+        #expect(refused.status == 2 && refused.stderr.contains("--not-migrated"))
+        let reminder = try await world.rekey("campaign", "draft", "--template", "forced-rotation", "--affected", "jira-server", "--not-migrated", "--var", "deadline=2026-12-16",
+                                             "--json", environment: Self.environment)
+        #expect(reminder.status == 0, "\(reminder.stderr)")
+        #expect(try reminder.json()["recipients"] as? Int == 2)
     }
 
     @Test func aReconnectKilledWhileVerifyingLeavesNoTokensOnceTheNextCommandStarts() async throws {
