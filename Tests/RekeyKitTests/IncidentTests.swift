@@ -140,7 +140,14 @@ import Testing
         let run = try await responder.run(try await responder.prepare(IncidentRequest(title: "Backup")), observer: SilentIncidentObserver())
         #expect(run.status.undelivered == 1)
 
-        // When two installations are migrated (their passwords purged) and the incident is resolved
+        // When a reconnect link goes out and its page is viewed twice (one first view), two installations are migrated
+        // (their passwords purged) and the incident is resolved
+        let reconnect = try EmailTemplate.load(named: "reconnect-integration", from: templates)
+        _ = try await fixture.store.draftCampaign(name: nil, template: reconnect, audience: .affected(integration: "jira-server"), registry: registry,
+                                                  links: LinkIssue(publicURL: "https://rekey.example.com", keyRing: fixture.ring))
+        let link = try #require(try await fixture.store.links().first)
+        try await fixture.store.recordLinkOpened(link)
+        try await fixture.store.recordLinkOpened(link)
         for (integration, customer) in [("jira-server", "Northwind"), ("pagerduty", "Umbrella")] {
             let id = try #require(try await fixture.store.installationID(integration: integration, customer: customer))
             _ = try await fixture.store.completeMigration(installation: id, verifiedWith: "GET /me")
@@ -159,6 +166,8 @@ import Testing
         #expect(last.counts["sent"] == 4 && last.counts["failed"] == 1 && last.counts["contacts"] == 5)
         let failed = try #require(timeline.events.first { $0.kind == .customersNotEmailed })
         #expect(failed.summary == "1 customer email failed: 550 5.1.1 <…@…>: no such user", "\(failed.summary)")
+        let opened = try #require(timeline.events.first { $0.kind == .linksOpened })
+        #expect(opened.counts == ["opened": 1, "total": 1] && opened.summary.hasPrefix("1 reconnect link opened in the hour from"))
         let migrated = try #require(timeline.events.first { $0.kind == .installationsMigrated })
         #expect(migrated.counts == ["migrated": 2, "total": 2, "exposed": 5])
         let purged = try #require(timeline.events.first { $0.kind == .passwordsPurged })

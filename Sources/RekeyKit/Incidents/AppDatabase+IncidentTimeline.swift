@@ -4,7 +4,8 @@ import GRDB
 extension AppDatabase {
     /// The incident's timeline, from its records in one read: when it was opened, each partner's alert and its
     /// endpoint's confirmation (the message's `delivered_at`), the first and last customer email accepted and those
-    /// not delivered grouped by reason, installations migrated and credentials purged per hour (from the audit log),
+    /// not delivered grouped by reason, reconnect links first opened, installations migrated and credentials purged per
+    /// hour (from the audit log),
     /// and when it was resolved. Counts and partner ids only: reasons are shown with any address in them masked.
     public func incidentTimeline(_ id: Int64) async throws -> IncidentTimeline {
         try await writer.read { db in
@@ -13,6 +14,7 @@ extension AppDatabase {
             try builder.opened(db)
             try builder.partners(db)
             try builder.customers(db)
+            try builder.linksOpened(db)
             try builder.migrations(db)
             try builder.resolved(db)
             return IncidentTimeline(incident: incident, events: builder.sorted)
@@ -137,6 +139,23 @@ private struct TimelineBuilder {
             guard let group = groups[key] else { continue }
             let reason = key.dropFirst(group.state.count + 2)
             add(group.at, .customersNotEmailed, "\(group.count) customer email\(group.count == 1 ? "" : "s") \(group.state): \(reason)", [group.state: group.count])
+        }
+    }
+
+    /// Reconnect links of the incident's integrations first opened since it was opened, per hour.
+    mutating func linksOpened(_ db: Database) throws {
+        let integrations = String(decoding: (try? JSONEncoder().encode(incident.integrations)) ?? Data("[]".utf8), as: UTF8.self)
+        var total = 0
+        for row in try Row.fetchAll(db, sql: """
+            SELECT substr(l.first_opened_at, 1, 13) AS hour, max(l.first_opened_at) AS last, count(*) AS n
+            FROM reconnect_link l JOIN installation i ON i.id = l.installation_id
+            WHERE l.first_opened_at >= ? AND i.integration_id IN (SELECT value FROM json_each(?))
+            GROUP BY 1 ORDER BY 1
+            """, arguments: [incident.openedAt, integrations]) {
+            let (hour, n): (String, Int) = (row["hour"], row["n"])
+            total += n
+            add(row["last"], .linksOpened, "\(n) reconnect link\(n == 1 ? "" : "s") opened in the hour from \(hour):00Z (\(total) in all)",
+                ["opened": n, "total": total])
         }
     }
 

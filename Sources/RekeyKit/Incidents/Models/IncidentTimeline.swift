@@ -23,6 +23,8 @@ public struct IncidentTimeline: Sendable, Codable {
         case lastCustomerEmailed = "last_customer_emailed"
         /// Customer emails that were not delivered, grouped by why.
         case customersNotEmailed = "customers_not_emailed"
+        /// Reconnect links opened for the first time in one hour (customers, or their mail scanners).
+        case linksOpened = "links_opened"
         /// Installations migrated to OAuth in one hour.
         case installationsMigrated = "installations_migrated"
         /// Stored passwords (and tokens) purged in one hour.
