@@ -14,6 +14,8 @@ public struct PublicSiteConfiguration: Sendable {
     public var rateLimit = 60
     /// Take the client address from `X-Forwarded-For` when the peer is a proxy on loopback.
     public var trustProxy = false
+    /// How long a link's rendered landing page is reused (zero: rendered for every request).
+    public var renderedLifetime: Duration = .zero
 
     /// The public side of `publicURL`.
     public init(publicURL: String, allowedHosts: Set<String>? = nil) {
@@ -35,7 +37,7 @@ public func buildPublicRouter(web: WebReconnector, pages: Pages, configuration: 
     if configuration.rateLimit > 0 {
         router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(perMinute: configuration.rateLimit), trustProxy: configuration.trustProxy))
     }
-    let site = CustomerPages(pages: pages, secure: configuration.isHTTPS)
+    let site = CustomerPages(pages: pages, secure: configuration.isHTTPS, renderedLifetime: configuration.renderedLifetime)
 
     @Sendable func landing(_ request: Request, _ context: PublicRequestContext) async throws -> Response {
         let token = try context.parameters.require("token")
@@ -86,6 +88,23 @@ struct CustomerPages: Sendable {
     let pages: Pages
     /// Cookies are `Secure` (https).
     let secure: Bool
+    /// Landing pages rendered, split where their CSRF value goes, by token (in this process's memory only).
+    let rendered: ExpiringCache<LandingHalves>
+    /// Outcome pages that name no one, rendered once.
+    let fixed: ExpiringCache<String>
+
+    init(pages: Pages, secure: Bool, renderedLifetime: Duration) {
+        self.pages = pages
+        self.secure = secure
+        rendered = ExpiringCache(lifetime: renderedLifetime)
+        fixed = ExpiringCache(lifetime: renderedLifetime == .zero ? .zero : .seconds(3600), capacity: 16)
+    }
+
+    /// A landing page before and after its CSRF value.
+    struct LandingHalves: Sendable {
+        var head: String
+        var tail: String
+    }
 
     /// The landing page's CSRF cookie: SameSite=Strict, so a form posted from another site never carries it.
     static let csrfCookie = "rekey_csrf"
@@ -95,10 +114,22 @@ struct CustomerPages: Sendable {
 
     func landing(_ view: LinkLanding, token: String) -> Response {
         let csrf = LinkToken.random()
-        var values: [String: Any] = ["customer": view.customer, "integration": view.integration, "partner": view.partner.isEmpty ? view.integration : view.partner,
-                                     "protocol": view.protocolName, "token": token, "csrf": csrf]
-        if let site = view.site, !site.isEmpty { values["site"] = site }
-        var response = html(.ok, pages.reconnectLanding.render(values))
+        let halves: LandingHalves
+        if let cached = rendered.value(token) {
+            halves = cached
+        } else {
+            // Rendered once with a random marker where the CSRF value goes, then split there.
+            let marker = "rekeycsrf" + LinkToken.random(bytes: 12).filter { $0.isLetter || $0.isNumber }
+            var values: [String: Any] = ["customer": view.customer, "integration": view.integration,
+                                         "partner": view.partner.isEmpty ? view.integration : view.partner,
+                                         "protocol": view.protocolName, "token": token, "csrf": marker]
+            if let site = view.site, !site.isEmpty { values["site"] = site }
+            let page = pages.reconnectLanding.render(values)
+            let parts = page.components(separatedBy: marker)
+            halves = parts.count == 2 ? LandingHalves(head: parts[0], tail: parts[1]) : LandingHalves(head: page, tail: "")
+            if parts.count == 2 { rendered.store(halves, for: token) }
+        }
+        var response = html(.ok, halves.tail.isEmpty ? halves.head : halves.head + csrf + halves.tail)
         response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, maxAge: 3600, path: "/r/", secure: secure, httpOnly: true, sameSite: .strict))
         return response
     }
@@ -108,31 +139,53 @@ struct CustomerPages: Sendable {
     }
 
     func outcome(_ outcome: WebOutcome, endingFlow: Bool = false) -> Response {
+        let (status, page): (HTTPResponse.Status, String)
+        if case .migrated = outcome {
+            (status, page) = render(outcome)
+        } else if let cached = fixed.value(String(describing: outcome)) {
+            (status, page) = (Self.status(outcome), cached)
+        } else {
+            (status, page) = render(outcome)
+            fixed.store(page, for: String(describing: outcome))
+        }
+        var response = html(status, page)
+        if endingFlow { response.setCookie(Cookie(name: Self.flowCookie, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)) }
+        return response
+    }
+
+    static func status(_ outcome: WebOutcome) -> HTTPResponse.Status {
+        switch outcome {
+        case .migrated, .alreadyMigrated, .denied: .ok
+        case .failed(let step) where step == .verify || step == .selectSite: .ok
+        case .failed: .internalServerError
+        case .linkInvalid: .notFound
+        case .refused: .badRequest
+        case .startRefused: .forbidden
+        }
+    }
+
+    private func render(_ outcome: WebOutcome) -> (HTTPResponse.Status, String) {
         var values: [String: Any] = ["outcome": outcome.name]
-        let status: HTTPResponse.Status
         switch outcome {
         case .migrated(let customer, let integration):
             (values["heading"], values["migrated"], values["customer"], values["integration"]) = ("Reconnected", true, customer, integration)
-            status = .ok
         case .alreadyMigrated:
-            (values["heading"], values["already_migrated"], status) = ("Already reconnected", true, .ok)
+            (values["heading"], values["already_migrated"]) = ("Already reconnected", true)
         case .linkInvalid:
-            (values["heading"], values["link_invalid"], status) = ("This link no longer works", true, .notFound)
+            (values["heading"], values["link_invalid"]) = ("This link no longer works", true)
         case .denied:
-            (values["heading"], values["denied"], status) = ("Access was not approved", true, .ok)
+            (values["heading"], values["denied"]) = ("Access was not approved", true)
         case .failed(let step) where step == .verify || step == .selectSite:
-            (values["heading"], values["verify_failed"], values["step"], status) = ("We kept your password: the new access did not work", true,
-                                                                                    step.rawValue, .ok)
+            (values["heading"], values["verify_failed"], values["step"]) = ("We kept your password: the new access did not work", true, step.rawValue)
         case .failed(let step):
-            (values["heading"], values["error"], values["step"], status) = ("Something went wrong", true, step.rawValue, .internalServerError)
+            (values["heading"], values["error"], values["step"]) = ("Something went wrong", true, step.rawValue)
         case .refused:
-            (values["heading"], values["refused"], status) = ("This authorization was refused", true, .badRequest)
+            (values["heading"], values["refused"]) = ("This authorization was refused", true)
         case .startRefused:
-            (values["heading"], values["start_refused"], status) = ("Please open the link in your browser", true, .forbidden)
+            (values["heading"], values["start_refused"]) = ("Please open the link in your browser", true)
         }
-        var response = html(status, pages.reconnectOutcome.render(values))
-        if endingFlow { response.setCookie(Cookie(name: Self.flowCookie, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)) }
-        return response
+        let status = Self.status(outcome)
+        return (status, pages.reconnectOutcome.render(values))
     }
 
     private func html(_ status: HTTPResponse.Status, _ text: String) -> Response {

@@ -77,11 +77,13 @@ struct Serve: AsyncParsableCommand {
             }
             let reconnector = try Reconnector(store: store, keyRing: ring, registry: registry, logger: logger, templates: options.templates,
                                               resolve: resolveSecretReference)
-            let web = WebReconnector(reconnector: reconnector, publicURL: url)
+            let web = WebReconnector(reconnector: reconnector, publicURL: url, openRecordInterval: .milliseconds(500),
+                                     landingLifetime: .seconds(2))
             try await web.recoverInterruptedAttempts()
             var site = PublicSiteConfiguration(publicURL: url, allowedHosts: listen.hostNames(publicURL: url))
             site.rateLimit = rateLimit
             site.trustProxy = trustProxy
+            site.renderedLifetime = .seconds(2)
             publicSide = PublicSide(host: listen.host, port: listen.port, site: site, web: web)
         }
         var worker: WorkerLoop?
@@ -95,6 +97,7 @@ struct Serve: AsyncParsableCommand {
         let application = buildApplication(configuration: configuration, store: store, registry: registry, pages: pages, worker: worker,
                                            publicSide: publicSide, logger: logger)
         try await application.runService()
+        await publicSide?.web.flushOpens()
     }
 }
 

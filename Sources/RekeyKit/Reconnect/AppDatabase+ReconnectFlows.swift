@@ -23,7 +23,18 @@ extension AppDatabase {
     /// browser that started it, before it expires, and only if its link still works. Returns why not otherwise.
     func takeFlow(state: String? = nil, requestToken: String? = nil, browser: String?, keyRing: KeyRing,
                   now: Date = Date()) async throws -> Result<TakenFlow, FlowRefusal> {
-        try await write { db in
+        // An unknown state (a scanner, a forgery) is answered from a read: only a known flow takes the write lock.
+        let known = try readHere { db in
+            if let state {
+                return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM reconnect_flow WHERE state_hash = ?"), arguments: [LinkToken.hash(state)])
+            }
+            if let requestToken {
+                return try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM reconnect_flow WHERE request_token = ?"), arguments: [requestToken])
+            }
+            return nil
+        }
+        guard known == true else { return .failure(.unknown) }
+        return try await write { db in
             let row: Row?
             if let state {
                 row = try Row.fetchOne(db, sql: "SELECT * FROM reconnect_flow WHERE state_hash = ?", arguments: [LinkToken.hash(state)])

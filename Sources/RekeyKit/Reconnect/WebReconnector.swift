@@ -11,12 +11,22 @@ public struct WebReconnector: Sendable {
     /// The public base URL, without a trailing slash.
     let publicURL: String
     let locks = InstallationLocks()
+    let opens: LinkOpenRecorder
+    /// Links as their landing pages last read them, by token hash (nil: no such token).
+    let landings: ExpiringCache<(link: ReconnectLink, landing: LinkLanding)?>
 
     /// A web front over `reconnector`, whose callbacks are `<publicURL>/oauth/callback` and `<publicURL>/oauth1/callback`.
-    public init(reconnector: Reconnector, publicURL: String) {
+    /// Views of landing pages are written in batches, at most every `openRecordInterval` (zero: each at once); a
+    /// link's landing page is read from the store at most every `landingLifetime` (zero: every time).
+    public init(reconnector: Reconnector, publicURL: String, openRecordInterval: Duration = .zero, landingLifetime: Duration = .zero) {
         self.reconnector = reconnector
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        opens = LinkOpenRecorder(store: reconnector.store, interval: openRecordInterval, logger: reconnector.logger)
+        landings = ExpiringCache(lifetime: landingLifetime)
     }
+
+    /// Writes the landing page views not yet written (call when the service stops).
+    public func flushOpens() async { await opens.flush() }
 
     var store: AppDatabase { reconnector.store }
     var oauth2RedirectURI: String { publicURL + "/oauth/callback" }
@@ -29,9 +39,25 @@ public struct WebReconnector: Sendable {
 
     /// The landing page of a link token; nil for an unknown, expired or revoked one. With `record`, notes that
     /// it was opened, the only change a GET or HEAD makes.
+    ///
+    /// The answer may lag the store by `landingLifetime` (a revocation shows on the landing page that much later; the
+    /// form's POST and the callbacks always read the store).
     public func landing(token: String, record: Bool) async throws -> LinkLanding? {
-        guard let link = try await store.link(token: token), link.state == .live || link.state == .migrated else { return nil }
-        if record { try await store.recordLinkOpened(link) }
+        guard LinkToken.isWellFormed(token) else { return nil }
+        let key = LinkToken.hash(token)
+        let found: (link: ReconnectLink, landing: LinkLanding)?
+        if let cached = landings.value(key) {
+            found = cached
+        } else {
+            found = try await store.link(token: token).map { ($0, landing(for: $0)) }
+            landings.store(found, for: key)
+        }
+        guard let found, found.link.state == .live || found.link.state == .migrated else { return nil }
+        if record { try await opens.record(found.link) }
+        return found.landing
+    }
+
+    private func landing(for link: ReconnectLink) -> LinkLanding {
         let integration = reconnector.registry.integration(link.integration)
         return LinkLanding(customer: link.customer, integration: integration?.name ?? link.integration,
                            partner: integration.flatMap { reconnector.registry.partner($0.partner)?.name } ?? "",
