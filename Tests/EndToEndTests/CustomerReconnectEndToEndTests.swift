@@ -105,6 +105,8 @@ import Glibc
         let serve = try launchProcess(Paths.rekeyBinary, [
             "serve", "--public-url", publicURL, "--public-listen", "127.0.0.1:\(publicPort)", "--admin-listen", "127.0.0.1:\(adminPort)",
             "--interval", "1", "--allow-insecure-loopback", "--trust-proxy",
+            // Every flow here comes from 127.0.0.1; the default budget (60 a minute, bursts of 10) is tested in process
+            "--rate-limit", "1200",
         ], environment: environment.merging(["REKEY_LOG_LEVEL": "debug"]) { $1 }, directory: rekey.dir.path,
            stdout: rekey.dir.file("serve.out"), stderr: rekey.dir.file("serve.err"))
         try await waitUntilAnswering("http://127.0.0.1:\(adminPort)/healthz")

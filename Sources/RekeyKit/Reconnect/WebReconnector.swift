@@ -12,7 +12,7 @@ public struct WebReconnector: Sendable {
     let publicURL: String
     let locks = InstallationLocks()
     let opens: LinkOpenRecorder
-    /// Links as their landing pages last read them, by token hash (nil: no such token).
+    /// Links as their landing pages last read them, by token (in this process's memory only; nil: no such token).
     let landings: ExpiringCache<(link: ReconnectLink, landing: LinkLanding)?>
 
     /// A web front over `reconnector`, whose callbacks are `<publicURL>/oauth/callback` and `<publicURL>/oauth1/callback`.
@@ -44,13 +44,12 @@ public struct WebReconnector: Sendable {
     /// form's POST and the callbacks always read the store).
     public func landing(token: String, record: Bool) async throws -> LinkLanding? {
         guard LinkToken.isWellFormed(token) else { return nil }
-        let key = LinkToken.hash(token)
         let found: (link: ReconnectLink, landing: LinkLanding)?
-        if let cached = landings.value(key) {
+        if let cached = landings.value(token) {
             found = cached
         } else {
             found = try await store.link(token: token).map { ($0, landing(for: $0)) }
-            landings.store(found, for: key)
+            landings.store(found, for: token)
         }
         guard let found, found.link.state == .live || found.link.state == .migrated else { return nil }
         if record { try await opens.record(found.link) }
