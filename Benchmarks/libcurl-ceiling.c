@@ -6,14 +6,19 @@
  * (no templates, MIME, signing or store). scripts/bench-smtp and scripts/bench-webhooks build and run it
  * next to their baselines and ceilings.
  *
- *   cc -O2 -o libcurl-ceiling libcurl-ceiling.c -lcurl
+ *   cc -O2 -pthread -o libcurl-ceiling libcurl-ceiling.c -lcurl
  *   ./libcurl-ceiling smtp smtp://127.0.0.1:PORT N C BODY_BYTES   one pre-composed message of BODY_BYTES text
+ *   ./libcurl-ceiling smtp-threads smtp://127.0.0.1:PORT N C BODY_BYTES
+ *                                       the same, but a thread and easy handle per connection (how rekey drives SMTP:
+ *                                       libcurl 7.88 blocks a multi handle while it waits for the reply to the final dot)
  *   ./libcurl-ceiling http http://127.0.0.1:PORT/hook N C FILE    POST FILE with the Standard Webhooks header
  *                                                                 names (fixed values); 2xx counts as delivered
  *
  * Prints one JSON line: {"delivered": …, "failed": …, "seconds": …} (seconds from the first transfer to the last).
  */
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +81,50 @@ static int read_file(const char *path) {
     return 0;
 }
 
+/* smtp-threads: each thread sends on its own reused connection until N messages have been taken. */
+static atomic_long taken, sent_ok, sent_failed;
+static long thread_total;
+static const char *thread_url;
+
+static void *sender(void *unused) {
+    (void)unused;
+    struct job job = {curl_easy_init(), 0};
+    struct curl_slist *rcpt = curl_slist_append(NULL, "<to@example.com>");
+    curl_easy_setopt(job.easy, CURLOPT_URL, thread_url);
+    curl_easy_setopt(job.easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(job.easy, CURLOPT_MAIL_FROM, "<from@example.com>");
+    curl_easy_setopt(job.easy, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(job.easy, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(job.easy, CURLOPT_READFUNCTION, supply);
+    curl_easy_setopt(job.easy, CURLOPT_READDATA, &job);
+    while (atomic_fetch_add(&taken, 1) < thread_total) {
+        job.offset = 0;
+        if (curl_easy_perform(job.easy) == CURLE_OK) atomic_fetch_add(&sent_ok, 1); else atomic_fetch_add(&sent_failed, 1);
+    }
+    curl_easy_cleanup(job.easy);
+    curl_slist_free_all(rcpt);
+    return NULL;
+}
+
+static int run_threads(const char *url, long total, long connections) {
+    pthread_t *threads = calloc((size_t)connections, sizeof *threads);
+    thread_total = total;
+    thread_url = url;
+    double begin = now();
+    for (long i = 0; i < connections; i++) pthread_create(&threads[i], NULL, sender, NULL);
+    for (long i = 0; i < connections; i++) pthread_join(threads[i], NULL);
+    double seconds = now() - begin;
+    long delivered = atomic_load(&sent_ok), failed = atomic_load(&sent_failed);
+    printf("{\"delivered\": %ld, \"failed\": %ld, \"seconds\": %.6f}\n", delivered, failed, seconds);
+    return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
-    int smtp = argc == 6 && strcmp(argv[1], "smtp") == 0, http = argc == 6 && strcmp(argv[1], "http") == 0;
+    int threads = argc == 6 && strcmp(argv[1], "smtp-threads") == 0;
+    int smtp = argc == 6 && (threads || strcmp(argv[1], "smtp") == 0), http = argc == 6 && strcmp(argv[1], "http") == 0;
     long total = argc == 6 ? atol(argv[3]) : 0, connections = argc == 6 ? atol(argv[4]) : 0;
     if ((!smtp && !http) || total < 1 || connections < 1) {
-        fprintf(stderr, "usage: %s smtp URL MESSAGES CONNECTIONS BODY_BYTES\n       %s http URL REQUESTS CONNECTIONS BODY_FILE\n",
+        fprintf(stderr, "usage: %s smtp|smtp-threads URL MESSAGES CONNECTIONS BODY_BYTES\n       %s http URL REQUESTS CONNECTIONS BODY_FILE\n",
                 argv[0], argv[0]);
         return 2;
     }
@@ -93,6 +137,7 @@ int main(int argc, char **argv) {
     }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (threads) return run_threads(url, total, connections);
     CURLM *multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, connections);
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, connections);
