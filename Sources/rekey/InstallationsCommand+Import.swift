@@ -30,6 +30,10 @@ extension InstallationsCommand {
             if json { return try Console.json(summary) }
             Console.out("imported \(count) installations (\(summary.created) new, \(summary.updated) updated); "
                 + "\(summary.secretsSealed) secrets sealed with key version \(ring.activeVersion)")
+            if summary.passwordsNotRestored > 0 {
+                Console.out("\(summary.passwordsNotRestored) installations already migrated or purged kept their state: "
+                    + "their secrets in \(file) were not stored (an import never brings a password back)")
+            }
             Console.error("note: \(file) holds plaintext secrets; delete it securely now that they are sealed")
         }
     }

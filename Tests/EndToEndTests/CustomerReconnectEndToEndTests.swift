@@ -319,6 +319,13 @@ import Glibc
         }
         let refused = try await world.rekey("passwords", "purge", "--integration", "jira-server", environment: Self.environment)
         #expect(refused.status == 2 && refused.stderr.contains("--not-migrated"))
+        // Importing the same export again (passwords and all) brings no purged password back
+        let again = try await world.rekey("installations", "import", "installations.csv", environment: Self.environment)
+        #expect(again.status == 0 && again.stdout.contains("2 installations already migrated or purged kept their state"), "\(again.stdout)\(again.stderr)")
+        #expect(try await Self.installation(world, customer: "Late")["secret_fields"] as? [String] == [])
+        for (name, data) in try world.rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
+            #expect(data.occurrences(of: "CANARY-late-pw") == 0, "a purged password back in \(name)")
+        }
         let reminder = try await world.rekey("campaign", "draft", "--template", "forced-rotation", "--affected", "jira-server", "--not-migrated", "--var", "deadline=2026-12-16",
                                              "--json", environment: Self.environment)
         #expect(reminder.status == 0, "\(reminder.stderr)")

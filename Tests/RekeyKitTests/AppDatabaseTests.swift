@@ -237,6 +237,39 @@ import Testing
         #expect(try await fixture.store.secret(installation: id, field: "password", keyRing: fixture.ring) == Secret("new-0"))
     }
 
+    @Test func aReimportKeepsOAuthTokensAndNeverBringsBackAPurgedPassword() async throws {
+        // Given: three Jira installations: one migrated to OAuth, one whose password the deadline purged, one active
+        let fixture = try StoreFixture()
+        try await fixture.importCSV(canaryCSV(["old-0", "-", "old-2", "-", "old-4"]))
+        let id = { (n: Int) in try #require(try await fixture.store.installationID(integration: "jira-server", customer: "Customer \(n)")) }
+        let (migrated, purged, active) = (try await id(0), try await id(2), try await id(4))
+        let tokens = GrantedTokens(protocolName: "oauth1", accessToken: Secret("CANARY-access-0"), tokenSecret: Secret("CANARY-secret-0"))
+        try await fixture.store.storeTokens(tokens, installation: migrated, keyRing: fixture.ring)
+        _ = try await fixture.store.completeMigration(installation: migrated, verifiedWith: "GET /myself")
+        try await fixture.store.writer.write { db in
+            try db.execute(sql: "DELETE FROM installation_secret WHERE installation_id = ?; UPDATE installation SET state = 'needs_reconnect' WHERE id = ?",
+                           arguments: [purged, purged])
+        }
+
+        // When: the same export, passwords and all, is imported again (say, for new contacts)
+        let again = try await fixture.importCSV(canaryCSV(["CANARY-back-0", "-", "CANARY-back-2", "-", "new-4"]))
+
+        // Then: the migrated installation keeps its tokens and gets no password; the purged one stays purged
+        #expect(again.updated == 5 && again.passwordsNotRestored == 2)
+        #expect(try await fixture.store.installation(migrated)?.secretFields == ["oauth.access_token", "oauth.token_secret"])
+        #expect(try await fixture.store.secret(installation: migrated, field: AppDatabase.TokenField.access, keyRing: fixture.ring)
+                == Secret("CANARY-access-0"))
+        #expect(try await fixture.store.installation(migrated)?.state == .migrated)
+        #expect(try await fixture.store.installation(purged)?.secretFields == [])
+        #expect(try await fixture.store.secret(installation: active, field: "password", keyRing: fixture.ring) == Secret("new-4"))
+        #expect(again.secretsSealed == 3, "the active Jira's password and the two PagerDuty keys")
+        // And the audit log says so
+        let entry = try await fixture.store.writer.read {
+            try String.fetchOne($0, sql: "SELECT detail FROM audit_log WHERE action = 'installations.imported' ORDER BY seq DESC LIMIT 1")
+        }
+        #expect(entry?.contains("\"passwords_not_restored\":2") == true, "\(entry ?? "")")
+    }
+
     @Test func auditCountsExposureAndAffectedPeople() async throws {
         // Given two Jira Server customers (plaintext passwords) sharing a contact, and one PagerDuty token
         let fixture = try StoreFixture()

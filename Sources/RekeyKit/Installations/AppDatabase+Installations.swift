@@ -5,10 +5,14 @@ import GRDB
 public struct ImportSummary: Sendable, Codable {
     /// Installations that were new to the store.
     public var created: Int
-    /// Installations already present (same integration and customer) whose config, contacts and secrets were replaced.
+    /// Installations already present (same integration and customer) whose config, contacts and secrets were replaced
+    /// (OAuth tokens are kept; see `passwordsNotRestored`).
     public var updated: Int
     /// Secret fields sealed and stored, across all rows.
     public var secretsSealed: Int
+    /// Installations already migrated (or whose password a deadline purged) whose secrets in the file were not
+    /// stored: an export never brings a password back. Their OAuth tokens stay.
+    public var passwordsNotRestored: Int
 }
 
 extension AppDatabase {
@@ -82,7 +86,7 @@ extension AppDatabase {
                 let summary = try stage.swapIn(db, now: Self.timestamp(now))
                 try Self.appendAudit(db, action: "installations.imported", subject: "\(summary.created + summary.updated) installations", detail: [
                     "created": summary.created, "updated": summary.updated, "secrets_sealed": summary.secretsSealed,
-                    "key_version": keyRing.activeVersion,
+                    "passwords_not_restored": summary.passwordsNotRestored, "key_version": keyRing.activeVersion,
                 ], now: now)
                 return summary
             }

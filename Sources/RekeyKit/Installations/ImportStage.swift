@@ -74,11 +74,16 @@ struct ImportStage: Sendable {
             """) ?? 0
         guard conflicts == 0 else { throw ImportConflict(installations: conflicts) }
         let existing = "SELECT id FROM \(installations) WHERE existing"
+        // A migrated installation, or one whose password a deadline purged, never gets a password back from an
+        // export: its staged secrets are dropped (and counted), and its OAuth tokens are not the import's to replace.
+        let settled = "SELECT id FROM installation WHERE state != 'active' AND id IN (\(existing))"
+        let notRestored = try Int.fetchOne(db, sql: "SELECT count(DISTINCT installation_id) FROM \(secrets) WHERE installation_id IN (\(settled))") ?? 0
         try db.execute(sql: """
+            DELETE FROM \(secrets) WHERE installation_id IN (\(settled));
             UPDATE installation SET config = s.config, updated_at = ? FROM \(installations) s
                 WHERE installation.id = s.id AND s.existing;
             DELETE FROM installation_contact WHERE installation_id IN (\(existing));
-            DELETE FROM installation_secret WHERE installation_id IN (\(existing));
+            DELETE FROM installation_secret WHERE installation_id IN (\(existing)) AND field NOT LIKE 'oauth.%';
             INSERT INTO installation (id, integration_id, customer, config, imported_at, updated_at)
                 SELECT id, integration_id, customer, config, ?, ? FROM \(installations) WHERE NOT existing ORDER BY id;
             INSERT INTO installation_contact (installation_id, email) SELECT installation_id, email FROM \(contacts) ORDER BY installation_id, email;
@@ -88,7 +93,8 @@ struct ImportStage: Sendable {
         let summary = ImportSummary(
             created: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(installations) WHERE NOT existing") ?? 0,
             updated: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(installations) WHERE existing") ?? 0,
-            secretsSealed: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(secrets)") ?? 0)
+            secretsSealed: try Int.fetchOne(db, sql: "SELECT count(*) FROM \(secrets)") ?? 0,
+            passwordsNotRestored: notRestored)
         try drop(db)
         return summary
     }
