@@ -24,8 +24,8 @@ struct WebhookDeliveryOptions: ParsableArguments {
 
     func validate() throws {
         guard retryScale > 0, webhookTimeout > 0, disableAfter > 0 else { throw ValidationError("scales and durations must be positive") }
-        for network in allowedNetworks where !network.contains(".") && !network.contains(":") {
-            throw ValidationError("--allow-network takes a CIDR such as 10.1.0.0/16, got '\(network)'")
+        if let network = WebhookPolicy.invalidNetworks(allowedNetworks).first {
+            throw ValidationError("--allow-network takes a CIDR such as 10.1.0.0/16 or fd00::/8, got '\(network)'")
         }
     }
 

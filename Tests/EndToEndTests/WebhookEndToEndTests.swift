@@ -100,6 +100,10 @@ import Glibc
         #expect(send.status == 2)
         #expect(send.stderr.contains("partners.yaml:7:12: error: partner 'internal': webhook URL https://10.0.0.1/hook: 10.0.0.1 resolves to 10.0.0.1, a private address; refusing to send there (SSRF guard)"))
         #expect(send.stderr.contains("169.254.169.254, a link-local address"))
+        // An allow-list entry with a typo is refused, not silently ignored
+        let typo = try await rekey("webhooks", "send", "--event", "credentials.exposed", "--allow-network", "10.0.0.0/88",
+                                   environment: ["PARTNER_WEBHOOK_SECRET": Self.secret])
+        #expect(typo.status == 2 && typo.stderr.contains("--allow-network takes a CIDR such as 10.1.0.0/16 or fd00::/8, got '10.0.0.0/88'"), "\(typo.stderr)")
         let status = try await rekey("webhooks", "status", "--json")
         #expect(status.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || status.stdout.contains("[]"))
     }

@@ -69,6 +69,12 @@ import Testing
         #expect(refusal("https://\(host)/hook") == nil)
     }
 
+    @Test func onlyNetworksThatParseAreValidAllowEntries() {
+        #expect(WebhookPolicy.invalidNetworks(["10.1.0.0/16", "fd00::/8", "192.0.2.7", "::ffff:10.0.0.0/104"]).isEmpty)
+        #expect(WebhookPolicy.invalidNetworks(["10.1.0.0/33", "10.1.0/16", "fd00::/129", "10.0.0.0/8/8", "10.0.0.0/x", "fe80::1%eth0/64", "intranet"])
+                == ["10.1.0.0/33", "10.1.0/16", "fd00::/129", "10.0.0.0/8/8", "10.0.0.0/x", "fe80::1%eth0/64", "intranet"])
+    }
+
     @Test func anAllowedNetworkAlsoCoversItsAddressesInsideNAT64() throws {
         let allowing = WebhookPolicy(allowedNetworks: ["10.1.0.0/16"])
         let target = try allowing.check("https://hooks.internal/in", resolver: { _, _ in ["64:ff9b::a01:203"] })

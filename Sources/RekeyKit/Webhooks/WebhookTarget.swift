@@ -13,10 +13,16 @@ public struct WebhookPolicy: Sendable {
     public var allowedNetworks: [String] = []
 
     /// A policy; the default allows neither plain http nor any internal network. Allowed networks that do not
-    /// parse as CIDR are ignored.
+    /// parse as CIDR allow nothing: check them first with `invalidNetworks(_:)`.
     public init(allowInsecureLoopback: Bool = false, allowedNetworks: [String] = []) {
         self.allowInsecureLoopback = allowInsecureLoopback
         self.allowedNetworks = allowedNetworks
+    }
+
+    /// The entries that are not a network this policy can allow: an IPv4 or IPv6 address, with an optional
+    /// prefix length no longer than the address (`10.1.0.0/16`, `fd00::/8`, `192.0.2.7`).
+    public static func invalidNetworks(_ networks: [String]) -> [String] {
+        networks.filter { Network($0) == nil }
     }
 
     /// Checks a URL and resolves its host. The result pins the address for libcurl (`CURLOPT_RESOLVE`).
