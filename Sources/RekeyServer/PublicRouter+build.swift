@@ -121,7 +121,7 @@ struct CustomerPages: Sendable {
             // Rendered once with a random marker where the CSRF value goes, then split there.
             let marker = "rekeycsrf" + LinkToken.random(bytes: 12).filter { $0.isLetter || $0.isNumber }
             var values: [String: Any] = ["customer": view.customer, "integration": view.integration,
-                                         "partner": view.partner.isEmpty ? view.integration : view.partner,
+                                         "partner": view.partner.isEmpty ? view.integration : view.partner, "approve_at": view.approveAt,
                                          "protocol": view.protocolName, "token": token, "csrf": marker]
             if let site = view.site, !site.isEmpty { values["site"] = site }
             let page = pages.reconnectLanding.render(values)

@@ -293,6 +293,9 @@ import Glibc
         // The provider authorizes as rekey.user; the registry expects the installation's username, jira.admin
         let wrong = try await Self.tool("reconnect_client.py", [try world.link(to: "wrong@acme.example")])
         #expect(wrong["outcome"] as? String == "verify-failed", "\(wrong)")
+        // The landing page named the customer's own Jira Server, where the approval then happened
+        let approveAt = try #require(wrong["approve_at"] as? String)
+        #expect(URLComponents(string: approveAt).map { "\($0.host ?? ""):\($0.port ?? 0)" } == wrong["provider"] as? String, "\(wrong)")
         #expect(try await Self.installation(world, customer: "Wrong")["secret_fields"] as? [String] == ["password"])
         let log = try await world.rekey("log", "show", "--json", environment: Self.environment)
         #expect(log.stdout.contains("installation.reconnect.failed") && !log.stdout.contains("installation.migrated"))

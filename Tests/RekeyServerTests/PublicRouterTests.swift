@@ -96,6 +96,7 @@ import Testing
                 #expect(response.status == .ok)
                 let html = String(buffer: response.body)
                 #expect(html.contains("data-outcome=\"landing\"") && html.contains("&lt;Acme &amp; Sons&gt;") && html.contains("site-1"))
+                #expect(html.contains("approve access at Atlassian."), "Jira Cloud's consent page is Atlassian's")
                 #expect(html.contains("<html lang=\"en\">") && html.contains("id=\"reconnect\"") && !html.contains("<script"))
                 #expect(self.csrfField(html) != nil)
                 let setCookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("rekey_csrf=") })

@@ -18,6 +18,7 @@ Prints one JSON object with each step's status and each page's data-outcome. Nev
 callback query.
 """
 import argparse
+import html
 import http.cookiejar
 import json
 import re
@@ -108,6 +109,8 @@ def main():
     browser = opener(args.cafile, jar)
     status, _, body = fetch(browser, args.link)
     result["landing"], result["landing_outcome"] = status, outcome(body)
+    approve_at = re.search(r"approve access at (.*?)\.</p>", body, re.S)
+    result["approve_at"] = html.unescape(approve_at.group(1).strip()) if approve_at else None
     csrf = re.search(r'name="csrf" value="([^"]+)"', body)
     if not csrf:
         print(json.dumps(result))

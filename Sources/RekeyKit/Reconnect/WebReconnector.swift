@@ -58,8 +58,16 @@ public struct WebReconnector: Sendable {
 
     private func landing(for link: ReconnectLink) -> LinkLanding {
         let integration = reconnector.registry.integration(link.integration)
-        return LinkLanding(customer: link.customer, integration: integration?.name ?? link.integration,
-                           partner: integration.flatMap { reconnector.registry.partner($0.partner)?.name } ?? "",
+        let partner = integration.flatMap { reconnector.registry.partner($0.partner)?.name } ?? ""
+        let authorizePage: String? = switch integration?.migration?.target {
+        case .oauth1(let target): target.authorizeURL
+        case .oauth2(let target): target.authorizationURL
+        case nil: nil
+        }
+        // A page whose URL starts from the installation's config ("{base_url}/…") is on the customer's own site
+        let onOwnSite = authorizePage?.hasPrefix("{") == true && link.site?.isEmpty == false
+        return LinkLanding(customer: link.customer, integration: integration?.name ?? link.integration, partner: partner,
+                           approveAt: onOwnSite ? link.site ?? partner : (partner.isEmpty ? integration?.name ?? link.integration : partner),
                            site: link.site, protocolName: integration?.migration?.target.protocolName == "oauth1" ? "OAuth 1.0a" : "OAuth 2.0",
                            state: link.state)
     }

@@ -6,6 +6,9 @@ public struct LinkLanding: Sendable {
     public var integration: String
     /// The partner's name (whose service the customer authorizes).
     public var partner: String
+    /// Where the customer approves: the installation's own site when the provider's authorization page is on it
+    /// (a self-hosted Jira Server's `{base_url}/…`), else the partner.
+    public var approveAt: String
     /// The site: the installation's `base_url` or `cloud_id`.
     public var site: String?
     /// `OAuth 1.0a` or `OAuth 2.0`.
