@@ -111,6 +111,29 @@ import Testing
         #expect(try await fixture.store.grant(installation: id)?.lastRefreshError?.contains("invalid_grant") == true)
     }
 
+    @Test func networkFailuresNeverCountTowardTheInvalidGrantLimit() async throws {
+        // Given: a migrated installation whose provider then goes away, and a limit of 2 invalid_grant refusals
+        let (id, provider, registry, _) = try await migratedInstallation()
+        let keeper = try TokenKeeper(store: fixture.store, keyRing: fixture.ring, registry: registry, connections: 4, logger: logger,
+                                     resolve: Self.resolve, invalidGrantLimit: 2)
+        provider.stop()
+
+        // When: two refreshes fail on the network, then the provider refuses the grant once
+        for _ in 0..<2 {
+            let outcome = try await keeper.refresh(installation: id)
+            #expect(outcome.outcome == .failed && outcome.error?.contains("invalid_grant") == false, "\(outcome)")
+        }
+        let marked = try await fixture.store.recordRefreshFailure(installation: id, error: "invalid_grant", invalidGrant: true, limit: 2)
+
+        // Then: one refusal is not two; the installation stays migrated, and the failures are still on record
+        #expect(!marked)
+        #expect(try await fixture.store.installation(id)?.state == .migrated)
+        #expect(try await fixture.store.grant(installation: id)?.refreshFailures == 3)
+        // A second refusal reaches the limit
+        #expect(try await fixture.store.recordRefreshFailure(installation: id, error: "invalid_grant", invalidGrant: true, limit: 2))
+        #expect(try await fixture.store.installation(id)?.state == .needsReconnect)
+    }
+
     @Test func anotherProcessHoldingTheLeaseMeansBusyNotADoubleRefresh() async throws {
         let (id, provider, registry, http) = try await migratedInstallation()
         #expect(try await fixture.store.claimRefresh(installation: id, seconds: 30) != nil)

@@ -47,7 +47,7 @@ extension AppDatabase {
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
                 ON CONFLICT (installation_id) DO UPDATE SET protocol = excluded.protocol, scope = excluded.scope, site_id = excluded.site_id,
                     site_url = excluded.site_url, expires_at = excluded.expires_at, generation = oauth_grant.generation + 1,
-                    refresh_failures = 0, last_refresh_error = NULL, refresh_lease_until = NULL, verified = 0,
+                    refresh_failures = 0, invalid_grants = 0, last_refresh_error = NULL, refresh_lease_until = NULL, verified = 0,
                     attempt_pid = excluded.attempt_pid
                 """, arguments: [id, tokens.protocolName, tokens.scope, tokens.siteID, tokens.siteURL,
                                  tokens.expiresAt?.timeIntervalSince1970, Self.timestamp(now), attempt])
@@ -162,22 +162,23 @@ extension AppDatabase {
             try Self.writeTokens(db, tokens, installation: id, keyRing: keyRing, now: now)
             try db.execute(sql: """
                 UPDATE oauth_grant SET expires_at = ?, scope = coalesce(?, scope), generation = generation + 1, refreshed_at = ?,
-                    refresh_failures = 0, last_refresh_error = NULL, refresh_lease_until = NULL WHERE installation_id = ?
+                    refresh_failures = 0, invalid_grants = 0, last_refresh_error = NULL, refresh_lease_until = NULL WHERE installation_id = ?
                 """, arguments: [tokens.expiresAt?.timeIntervalSince1970, tokens.scope, Self.timestamp(now), id])
             try Self.appendAudit(db, action: "installation.tokens.refreshed", subject: id, now: now)
         }
     }
 
-    /// Records a failed refresh; after `limit` consecutive `invalid_grant` failures the installation needs reconnecting.
-    /// Returns true when it was marked so.
+    /// Records a failed refresh; after `limit` `invalid_grant` refusals since the last success the installation needs
+    /// reconnecting. Other failures (the network, a 5xx) are counted but never lead there. Returns true when it was marked so.
     @discardableResult
     public func recordRefreshFailure(installation id: String, error: String, invalidGrant: Bool, limit: Int = 3, now: Date = Date()) async throws -> Bool {
         try await write { db in
             try db.execute(sql: """
-                UPDATE oauth_grant SET refresh_failures = refresh_failures + 1, last_refresh_error = ?, refresh_lease_until = NULL
+                UPDATE oauth_grant SET refresh_failures = refresh_failures + 1, invalid_grants = invalid_grants + ?,
+                    last_refresh_error = ?, refresh_lease_until = NULL
                 WHERE installation_id = ?
-                """, arguments: [error, id])
-            let failures = try Int.fetchOne(db, sql: "SELECT refresh_failures FROM oauth_grant WHERE installation_id = ?", arguments: [id]) ?? 0
+                """, arguments: [invalidGrant ? 1 : 0, error, id])
+            let failures = try Int.fetchOne(db, sql: "SELECT invalid_grants FROM oauth_grant WHERE installation_id = ?", arguments: [id]) ?? 0
             guard invalidGrant, failures >= limit else { return false }
             try db.execute(sql: "UPDATE installation SET state = 'needs_reconnect', updated_at = ? WHERE id = ?", arguments: [Self.timestamp(now), id])
             try Self.appendAudit(db, action: "installation.needs_reconnect", subject: id, detail: ["failures": failures], now: now)

@@ -389,6 +389,12 @@ public final class AppDatabase: Sendable {
                 ALTER TABLE oauth_grant ADD COLUMN attempt_pid INTEGER CHECK (attempt_pid IS NULL OR verified = 0);
                 """)
         }
+        migrator.registerMigration("v10 grants count invalid_grant refusals apart from other refresh failures") { db in
+            // Only the provider's invalid_grant counts toward needing a reconnect; a network error does not.
+            try db.execute(sql: """
+                ALTER TABLE oauth_grant ADD COLUMN invalid_grants INTEGER NOT NULL DEFAULT 0 CHECK (invalid_grants >= 0);
+                """)
+        }
         return migrator
     }
 }
