@@ -136,7 +136,7 @@ import Testing
         let faults = #"""
             {"*+temp@*": {"rcpt": 451, "text": "Try again later", "enhanced": "4.3.0", "fail_times": 2},
              "*+perm@*": {"rcpt": 550, "text": "No such user", "enhanced": "5.1.1"},
-             "*+stall@*": {"data": "stall", "seconds": 8, "fail_times": 1}}
+             "*+stall@*": {"data": "stall", "seconds": 20, "fail_times": 1}}
             """#
         let server = try await TestServer.start(script: "smtp_server.py", arguments: ["--store", mail.path, "--fault-spec", faults])
         var rows: [String] = []
@@ -146,7 +146,9 @@ import Testing
         }
         let summary = try await draft(rows)
         var configuration = try SMTPConfiguration(url: "smtp://127.0.0.1:\(server.port)")
-        configuration.timeout = 3
+        // Under the stall, and long enough that a run of tests in parallel on 2 cores cannot time out an ordinary
+        // reply (seen once at 3 s: the 550 recipient timed out first, was retried, and counted 2 attempts)
+        configuration.timeout = 10
 
         // When it is sent
         let result = try await sender(try SMTPTransport(configuration, connections: 4)).send(campaign: summary.campaign)
