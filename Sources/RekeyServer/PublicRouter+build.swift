@@ -130,9 +130,7 @@ struct CustomerPages: Sendable {
             if parts.count == 2 { rendered.store(halves, for: token) }
         }
         var response = html(.ok, halves.tail.isEmpty ? halves.head : halves.head + csrf + halves.tail)
-        // The same attributes `Cookie` would write, as one string: this header is on every view of a landing page.
-        response.headers.append(.init(name: .setCookie, value: "\(Self.csrfCookie)=\(csrf); Max-Age=3600; HttpOnly; Path=/r/; SameSite=Strict"
-            + (secure ? "; Secure" : "")))
+        response.setCookie(Cookie(name: Self.csrfCookie, value: csrf, maxAge: 3600, path: "/r/", secure: secure, httpOnly: true, sameSite: .strict))
         return response
     }
 

@@ -64,10 +64,11 @@ public struct WebReconnector: Sendable {
         case .oauth2(let target): target.authorizationURL
         case nil: nil
         }
+        let name = integration?.name ?? link.integration
         // A page whose URL starts from the installation's config ("{base_url}/…") is on the customer's own site
-        let onOwnSite = authorizePage?.hasPrefix("{") == true && link.site?.isEmpty == false
-        return LinkLanding(customer: link.customer, integration: integration?.name ?? link.integration, partner: partner,
-                           approveAt: onOwnSite ? link.site ?? partner : (partner.isEmpty ? integration?.name ?? link.integration : partner),
+        let ownSite = authorizePage?.hasPrefix("{") == true ? link.site.flatMap { $0.isEmpty ? nil : $0 } : nil
+        return LinkLanding(customer: link.customer, integration: name, partner: partner,
+                           approveAt: ownSite ?? (partner.isEmpty ? name : partner),
                            site: link.site, protocolName: integration?.migration?.target.protocolName == "oauth1" ? "OAuth 1.0a" : "OAuth 2.0",
                            state: link.state)
     }
