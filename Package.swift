@@ -67,7 +67,9 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "CCurl", "RekeyTestSupport"]),
         .testTarget(name: "MailTests", dependencies: ["Mail", "RekeyTestSupport"]),
         .testTarget(name: "OAuthTests", dependencies: ["OAuth", "RekeyTestSupport"]),
-        .testTarget(name: "RekeyKitTests", dependencies: ["RekeyKit", "Curl", "OAuth", "OpenSSLCrypto", "RekeyTestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RekeyKitTests", dependencies: [
+            "RekeyKit", "Curl", "OAuth", "OpenSSLCrypto", "RekeyTestSupport", .product(name: "Mustache", package: "swift-mustache"),
+        ], exclude: ["Fixtures"]),
         .testTarget(name: "RekeyServerTests", dependencies: [
             "RekeyServer", "RekeyKit", "RekeyTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

@@ -1,7 +1,23 @@
 /// Header field encoding: RFC 2047 encoded-words for non-ASCII text, RFC 5322 folding under 78 characters.
 enum HeaderEncoding {
-    static func isPlainASCII(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 >= 32 && $0 < 127 }
+    /// Printable ASCII with nothing that reads as the start of an encoded-word (`=?`): safe to send as it is.
+    static func isPlainText(_ text: String) -> Bool {
+        var afterEquals = false
+        for byte in text.utf8 {
+            guard byte >= 32 && byte < 127, !(afterEquals && byte == UInt8(ascii: "?")) else { return false }
+            afterEquals = byte == UInt8(ascii: "=")
+        }
+        return true
+    }
+
+    /// RFC 5322 specials, which a display name may only carry inside a quoted string.
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "["), UInt8(ascii: "]"),
+             UInt8(ascii: ":"), UInt8(ascii: ";"), UInt8(ascii: "@"), UInt8(ascii: "\\"), UInt8(ascii: ","), UInt8(ascii: "."),
+             UInt8(ascii: "\""): true
+        default: false
+        }
     }
 
     /// The longest word that still fits on a folded line of 78 characters (after the leading space).
@@ -14,7 +30,7 @@ enum HeaderEncoding {
     /// 78-character line, or with something that reads as an encoded-word (`=?`), is encoded as well, so
     /// the value survives folding and decodes to exactly the text given.
     static func unstructured(_ text: String) -> [String] {
-        if isPlainASCII(text), !text.contains("=?") {
+        if isPlainText(text) {
             let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             if words.allSatisfy({ $0.utf8.count <= foldableWord }) { return words }
         }
@@ -24,10 +40,9 @@ enum HeaderEncoding {
     /// A display name: an atom list as is, specials in a quoted string (which may fold at its spaces), non-ASCII
     /// (or a name with a word too long to fold) as encoded-words.
     static func displayName(_ name: String) -> [String] {
-        if isPlainASCII(name), !name.contains("=?") {
-            let specials = Set("()<>[]:;@\\,.\"")
+        if isPlainText(name) {
             var words = name.split(separator: " ").map(String.init)
-            if name.contains(where: specials.contains) {
+            if name.utf8.contains(where: isSpecial) {
                 let escaped = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 // Quoted-string = DQUOTE *([FWS] qcontent) [FWS] DQUOTE: each space inside may become a fold.
                 words = "\"\(escaped)\"".split(separator: " ", omittingEmptySubsequences: false).map(String.init)
@@ -42,12 +57,12 @@ enum HeaderEncoding {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
-            let bytes = Array(String(character).utf8)
+            let bytes = character.utf8
             if chunk.count + bytes.count > 36 {
                 words.append(word(chunk))
                 chunk = []
             }
-            chunk += bytes
+            chunk.append(contentsOf: bytes)
         }
         if !chunk.isEmpty || words.isEmpty { words.append(word(chunk)) }
         return words

@@ -102,7 +102,8 @@ public struct EmailTemplate: Sendable {
                      + (sections.isEmpty ? "" : " nor in 'lists'"), file, line: l, column: c)
             }
             do {
-                return try MustacheTemplate(string: (plainText ? "{{% CONTENT_TYPE: TEXT}}" : "") + source)
+                HTMLContent.register()
+                return try MustacheTemplate(string: "{{% CONTENT_TYPE: \(plainText ? "TEXT" : HTMLContent.name)}}" + source)
             } catch let error as MustacheTemplate.ParserError {
                 fail("invalid Mustache: \(error.error)", file, line: error.context.lineNumber, column: error.context.columnNumber)
                 return nil

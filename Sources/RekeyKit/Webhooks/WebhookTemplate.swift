@@ -95,22 +95,17 @@ extension WebhookTemplate {
 /// Escapes text for the inside of a JSON string.
 struct JSONStringContent: MustacheContentType {
     func escapeText(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        text.replacingBytes(Self.escapes)
     }
+
+    /// Quote, backslash, newline, CR and tab by their short escapes; other control characters as `\u00XX`.
+    private static let escapes: ByteReplacements = {
+        var escapes = ByteReplacements(["\"": "\\\"", "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"])
+        for byte in UInt8(0)..<0x20 where escapes[byte] == nil {
+            escapes[byte] = "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+        }
+        return escapes
+    }()
 
     /// A JSON array of these strings.
     static func array(_ strings: [String]) -> String {
