@@ -164,6 +164,21 @@ public final class EasyHandle {
         }
     }
 
+    /// The last header line (without CR LF) that starts with `prefix`, such as an SMTP reply code; only that
+    /// line is decoded.
+    public func lastResponseHeaderLine(startingWith prefix: String) -> String? {
+        let prefix = Array(prefix.utf8)
+        return headerBytes.withUnsafeBytes { raw in
+            for (index, end) in headerLineEnds.enumerated().reversed() {
+                var line = raw[(index == 0 ? 0 : headerLineEnds[index - 1])..<end]
+                guard line.starts(with: prefix) else { continue }
+                while let last = line.last, last == 0x0D || last == 0x0A { line.removeLast() }
+                return decodeHeaderBytes(line)
+            }
+            return nil
+        }
+    }
+
     /// Header fields of the last HTTP response (reset at each "HTTP/" status line).
     public var responseHeaders: [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []

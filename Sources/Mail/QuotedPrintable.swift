@@ -5,39 +5,40 @@ public enum QuotedPrintable {
 
     public static func encode(_ text: String) -> [UInt8] {
         var text = text
-        text.makeContiguousUTF8()
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count + text.utf8.count / 8 + 16)
-        var lineLength = 0
-        text.utf8.withContiguousStorageIfAvailable { bytes in
-            var index = 0
-            let count = bytes.count
-            while index < count {
-                let byte = bytes[index]
-                if byte == 13, index + 1 < count, bytes[index + 1] == 10 { index += 1; continue }
-                if byte == 10 || byte == 13 {
-                    out.append(13); out.append(10)
-                    lineLength = 0
+        return text.withUTF8 { bytes in
+            // At most 3 characters per byte, plus a 3-byte soft break per 25 bytes: 4 per byte is enough.
+            [UInt8](unsafeUninitializedCapacity: bytes.count * 4 + 16) { out, written in
+                var lineLength = 0
+                var count = 0
+                func put(_ byte: UInt8) { out[count] = byte; count += 1 }
+                var index = 0
+                while index < bytes.count {
+                    let byte = bytes[index]
+                    if byte == 13, index + 1 < bytes.count, bytes[index + 1] == 10 { index += 1; continue }
+                    if byte == 10 || byte == 13 {
+                        put(13); put(10)
+                        lineLength = 0
+                        index += 1
+                        continue
+                    }
+                    let atLineEnd = index + 1 == bytes.count || bytes[index + 1] == 10 || bytes[index + 1] == 13
+                    let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atLineEnd)
+                    let width = literal ? 1 : 3
+                    if lineLength + width > 75 {  // soft break: "=" CRLF, so no line passes 76 characters
+                        put(61); put(13); put(10)
+                        lineLength = 0
+                    }
+                    if literal {
+                        put(byte)
+                    } else {
+                        put(61); put(hex[Int(byte >> 4)]); put(hex[Int(byte & 15)])
+                    }
+                    lineLength += width
                     index += 1
-                    continue
                 }
-                let atLineEnd = index + 1 == count || bytes[index + 1] == 10 || bytes[index + 1] == 13
-                let literal = (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !atLineEnd)
-                let width = literal ? 1 : 3
-                if lineLength + width > 75 {  // soft break: "=" CRLF, so no line passes 76 characters
-                    out.append(61); out.append(13); out.append(10)
-                    lineLength = 0
-                }
-                if literal {
-                    out.append(byte)
-                } else {
-                    out.append(61); out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 15)])
-                }
-                lineLength += width
-                index += 1
+                written = count
             }
         }
-        return out
     }
 }
 

@@ -18,6 +18,10 @@ struct EasyHandleTests {
         #expect(try handle.responseCode == 200)
         #expect(try handle.totalTime > 0)
         #expect(handle.responseHeaderLines.first?.hasPrefix("HTTP/1.1 200") == true)
+        // The last line with a prefix, decoded alone and without its CR LF; nil when no line has it.
+        #expect(handle.lastResponseHeaderLine(startingWith: "HTTP/1.1 ") == handle.responseHeaderLines.first)
+        #expect(handle.lastResponseHeaderLine(startingWith: "Content-Length:") == "Content-Length: \(post.body.count)")
+        #expect(handle.lastResponseHeaderLine(startingWith: "X-Not-Sent:") == nil)
 
         // Reuse: the next request starts clean and reuses the connection.
         let get = try handle.perform(HTTPRequest(url: server.url("/echo")))

@@ -110,12 +110,22 @@ import Testing
         ("421 Service not available", .transient, 421, nil),
         ("550 5.1.1 No such user", .permanent, 550, "5.1.1"),
         ("554-5.7.1 Rejected", .permanent, 554, "5.7.1"),
-    ] as [(String, DeliveryResult.Outcome, Int, String?)])
-    func smtpRepliesAreClassified(line: String, outcome: DeliveryResult.Outcome, code: Int, enhanced: String?) {
+        (" 250 2.1.5 Ok \r\n", .accepted, 250, "2.1.5"),
+        ("250", .accepted, 250, nil),
+        ("452 22.0.0 not an enhanced code", .transient, 452, nil),
+        ("452 3.0.0 no such class", .transient, 452, nil),
+        ("452 4..0 empty part", .transient, 452, nil),
+        ("250 2.0.0.1 four parts", .accepted, 250, nil),
+        ("25x odd", .transient, nil, nil),
+        ("+12 signed", .transient, nil, nil),
+        ("", .transient, nil, nil),
+    ] as [(String, DeliveryResult.Outcome, Int?, String?)])
+    func smtpRepliesAreClassified(line: String, outcome: DeliveryResult.Outcome, code: Int?, enhanced: String?) {
         let result = DeliveryResult.smtpReply(line)
         #expect(result.outcome == outcome)
         #expect(result.code == code)
         #expect(result.enhanced == enhanced)
+        #expect(result.text == line.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @Test func backoffDoublesWithinTwentyPercentAndIsCapped() {

@@ -46,17 +46,25 @@ public struct DeliveryResult: Sendable, Equatable {
         return DeliveryResult(outcome: outcome, code: code, enhanced: enhanced, text: text)
     }
 
+    /// The reply code, the RFC 3463 enhanced code when the text starts with one (class 2, 4 or 5), and the line
+    /// without surrounding white space. Read byte by byte: it runs once per message sent.
     static func parseSMTPReply(_ line: String) -> (Int?, String?, String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        let utf8 = Array(trimmed.utf8)
-        guard utf8.count >= 3, let code = Int(String(decoding: utf8[0..<3], as: UTF8.self)) else { return (nil, nil, trimmed) }
-        var rest = String(decoding: utf8[3...], as: UTF8.self)
-        if rest.hasPrefix(" ") || rest.hasPrefix("-") { rest.removeFirst() }
-        let firstWord = rest.prefix { $0 != " " }
-        let parts = firstWord.split(separator: ".")
-        if parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }), let klass = parts.first, ["2", "4", "5"].contains(klass) {
-            return (code, String(firstWord), trimmed)
-        }
-        return (code, nil, trimmed)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 32 || byte == 9 || byte == 10 || byte == 13 }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+        let all = Array(line.utf8)
+        let start = all.firstIndex { !isSpace($0) } ?? all.endIndex
+        let end = (all.lastIndex { !isSpace($0) }).map { $0 + 1 } ?? start
+        let bytes = all[start..<end]
+        let trimmed = String(decoding: bytes, as: UTF8.self)
+        guard bytes.count >= 3, bytes.prefix(3).allSatisfy(isDigit) else { return (nil, nil, trimmed) }
+        let code = bytes.prefix(3).reduce(0) { $0 * 10 + Int($1 - 48) }
+        var rest = bytes.dropFirst(3)
+        if let first = rest.first, first == 32 || first == UInt8(ascii: "-") { rest = rest.dropFirst() }
+        let word = rest.prefix { $0 != 32 }
+        let parts = word.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isDigit) }),
+              parts[0].count == 1, let klass = parts[0].first, klass == 50 || klass == 52 || klass == 53  // "2", "4", "5"
+        else { return (code, nil, trimmed) }
+        return (code, String(decoding: word, as: UTF8.self), trimmed)
     }
 }

@@ -163,7 +163,7 @@ public final class SMTPTransport: MailTransport, @unchecked Sendable {
     static func classify(_ handle: EasyHandle, _ error: CurlError?) -> DeliveryResult {
         let code = (try? handle.responseCode) ?? 0
         // The reply that decided the transfer: the last line with its code (a QUIT's 221 may follow it).
-        let reply = handle.responseHeaderLines.last { code > 0 && $0.hasPrefix(String(code)) } ?? (code > 0 ? "\(code)" : "")
+        let reply = code > 0 ? handle.lastResponseHeaderLine(startingWith: String(code)) ?? "\(code)" : ""
         guard let error else {
             var result = DeliveryResult.smtpReply(reply)
             result.outcome = .accepted
