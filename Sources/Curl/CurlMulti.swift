@@ -114,6 +114,11 @@ final class MultiEngine: @unchecked Sendable {
     private var multiAlive = true
     private var threadDone = false
     private var threadID: pthread_t?
+    /// Whether the thread, about to sleep, had a transfer under way.
+    private var busy = false
+    /// One connection: a transfer queued while another is under way cannot start before that one ends, and the
+    /// thread wakes for the running one's replies anyway, so queueing it needs no wake-up.
+    private let serial: Bool
 
     // Engine thread only.
     private var active: [UnsafeMutableRawPointer: (transfer: Transfer, handle: EasyHandle)] = [:]
@@ -124,6 +129,7 @@ final class MultiEngine: @unchecked Sendable {
             throw CurlError(CURLE_FAILED_INIT, detail: "curl_multi_init failed")
         }
         self.multi = multi
+        serial = maxConnections == 1
         maxPooledHandles = max(8, maxConnections * 2)
         let limits = [(CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections), (CURLMOPT_MAX_HOST_CONNECTIONS, maxPerHost),
                       (CURLMOPT_MAXCONNECTS, maxConnections)]
@@ -165,7 +171,7 @@ final class MultiEngine: @unchecked Sendable {
             transfer.phase = .queued
             queue.append(transfer)
             // One wake-up per batch: the engine takes the whole queue each time it wakes.
-            if queue.count == 1 { wakeLocked() }
+            if queue.count == 1 && !(serial && busy) { wakeLocked() }
         }
         if early != nil { transfer.phase = .done }
         lock.unlock()
@@ -242,6 +248,11 @@ final class MultiEngine: @unchecked Sendable {
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
             drainCompleted()
+            lock.lock()
+            let more = !queue.isEmpty || !cancelQueue.isEmpty || stopping
+            busy = !more && !active.isEmpty
+            lock.unlock()
+            if more { continue }
             var fdCount: Int32 = 0
             // Returns early on socket activity, libcurl timeouts or curl_multi_wakeup.
             if curl_multi_poll(multi, nil, 0, 1000, &fdCount) != CURLM_OK {

@@ -206,6 +206,29 @@ struct CurlMultiTests {
         #expect(count <= 4)
     }
 
+    @Test func oneConnectionStartsWorkQueuedAsATransferEndsWithoutWaitingForThePollTimeout() async throws {
+        // Given a one-connection multi, whose thread is not woken for work queued while a transfer is under way
+        let server = try await TestServer.start()
+        defer { server.stop() }
+        let multi = try CurlMulti(maxConnections: 1)
+        let echo = HTTPRequest(url: server.url("/echo"))
+        let (ends, sink) = AsyncStream.makeStream(of: Void.self)
+        var waits = ends.makeAsyncIterator()
+        let clock = ContinuousClock()
+        let started = clock.now
+        for _ in 0..<5 {
+            // When the next transfer is queued on the multi's thread as the only one under way ends (after the thread
+            // took its queue, before it sleeps): the moment a skipped wake-up would leave it asleep with work queued
+            multi.start(configure: { try $0.configure(for: echo) }, complete: { _, _ in
+                multi.start(configure: { try $0.configure(for: echo) }, complete: { _, _ in () }, done: { _ in sink.yield() })
+            }, done: { _ in sink.yield() })
+            _ = await waits.next()
+            _ = await waits.next()
+        }
+        // Then each queued transfer ran at once, not after the thread's 1 s poll timeout (5 such waits: 5 s)
+        #expect(clock.now - started < .seconds(2.5))
+    }
+
     @Test func sequentialRequestsReuseOneConnection() async throws {
         let server = try await TestServer.start()
         defer { server.stop() }
