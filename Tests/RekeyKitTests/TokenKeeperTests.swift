@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func aReusedOldRefreshTokenIsReportedAsSuchAndRepeatedFailuresNeedAReconnect() async throws {
-        let (id, provider, registry, http) = try await migratedInstallation()
+        let (id, provider, registry, _) = try await migratedInstallation()
         defer { withExtendedLifetime(provider) {} }
         // Given the refresh token as it is now, then a rotation
         let old = try #require(try await fixture.store.tokens(installation: id, keyRing: fixture.ring).refresh)

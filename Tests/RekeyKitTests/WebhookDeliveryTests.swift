@@ -293,7 +293,7 @@ import Testing
         // When a run delivers them, and the fast ones have reached the receiver
         let dispatcher = try WebhookDispatcher(store: fixture.store, keyRing: fixture.ring, options: options { $0.timeout = 30 }, logger: logger)
         let run = Task { try await dispatcher.run() }
-        while try (try? requests(dir.file("log")))?.filter({ $0["path"] as? String == "/ok" }).count ?? 0 < 8 {
+        while (try? requests(dir.file("log")))?.filter({ $0["path"] as? String == "/ok" }).count ?? 0 < 8 {
             try await Task.sleep(for: .milliseconds(20))
         }
 
