@@ -8,8 +8,8 @@ extension PasswordsCommand {
             abstract: "Overwrite and delete the stored passwords of an integration's installations that are not migrated.",
             discussion: """
                 Those installations become needs_reconnect: the integration stops working until the customer reconnects,
-                and their reconnect links keep working. Email them with the forced-rotation template
-                (`campaign draft --template forced-rotation --affected X --not-migrated`). Written to the audit log.
+                and their reconnect links keep working. Email them a fresh link with the password-purged template
+                (`campaign draft --template password-purged --affected X --not-migrated`). Written to the audit log.
                 """)
 
         @OptionGroup var options: GlobalOptions

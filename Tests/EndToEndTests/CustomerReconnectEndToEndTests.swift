@@ -29,6 +29,8 @@ import Glibc
         let serve: Process
         let publicURL: String
         let adminURL: String
+        /// The SMTP server storing every message in `mail`.
+        let smtpURL: String
         /// The test CA's certificate when nginx is in front.
         let ca: String?
 
@@ -111,7 +113,7 @@ import Glibc
            stdout: rekey.dir.file("serve.out"), stderr: rekey.dir.file("serve.err"))
         try await waitUntilAnswering("http://127.0.0.1:\(adminPort)/healthz")
         return World(rekey: rekey, mail: mail, hooks: hooks, servers: servers, serve: serve, publicURL: publicURL,
-                     adminURL: "http://127.0.0.1:\(adminPort)", ca: ca)
+                     adminURL: "http://127.0.0.1:\(adminPort)", smtpURL: "smtp://127.0.0.1:\(smtp.port)", ca: ca)
     }
 
     static func installations(_ world: World) async throws -> [[String: Any]] {
@@ -329,10 +331,18 @@ import Glibc
         for (name, data) in try world.rekey.dir.bytes(ofFilesStartingWith: "rekey.sqlite") {
             #expect(data.occurrences(of: "CANARY-late-pw") == 0, "a purged password back in \(name)")
         }
-        let reminder = try await world.rekey("campaign", "draft", "--template", "forced-rotation", "--affected", "jira-server", "--not-migrated", "--var", "deadline=2026-12-16",
-                                             "--json", environment: Self.environment)
+        // The password-purged email gives each a fresh link, and a purged installation reconnects through it
+        let reminder = try await world.rekey("campaign", "draft", "--template", "password-purged", "--affected", "jira-server", "--not-migrated",
+                                             "--public-url", world.publicURL, "--json", environment: Self.environment)
         #expect(reminder.status == 0, "\(reminder.stderr)")
         #expect(try reminder.json()["recipients"] as? Int == 2)
+        let sent = try await world.rekey("campaign", "send", "\(try reminder.json()["campaign"] as? Int ?? 0)", "--smtp", world.smtpURL,
+                                         environment: Self.environment)
+        #expect(sent.status == 0, "\(sent.stderr)")
+        let relinked = try await Self.tool("reconnect_client.py", [try world.link(to: "late@acme.example")])
+        #expect(relinked["outcome"] as? String == "migrated", "\(relinked)")
+        let purged = try await Self.installation(world, customer: "Late")
+        #expect(purged["state"] as? String == "migrated" && (purged["secret_fields"] as? [String])?.contains("password") == false, "\(purged)")
     }
 
     @Test func aReconnectKilledWhileVerifyingLeavesNoTokensOnceTheNextCommandStarts() async throws {

@@ -4,7 +4,7 @@ import RekeyTestSupport
 import Testing
 
 @Suite struct EmailTemplateTests {
-    static let shipped = ["credential-exposure", "forced-rotation", "reconnect-integration", "partner-security-notice"]
+    static let shipped = ["credential-exposure", "forced-rotation", "reconnect-integration", "password-purged", "partner-security-notice"]
     var templates: String { Paths.packageRoot.appendingPathComponent("Templates").path }
 
     @Test(arguments: shipped)
