@@ -172,6 +172,35 @@ import Testing
         #expect(try await fixture.store.reconnectStatus().installations.first { $0.installation == ids[1] }?.account == "svc")
     }
 
+    @Test func tokensThatAnotherLiveProcessIsVerifyingAreNeitherReplacedNorLost() async throws {
+        // Given: unverified tokens stored by another process that is still running
+        let id = try #require(try await fixture.store.installations(integration: "jira-server").first?.id)
+        let other = try launchProcess("/bin/sleep", ["30"])
+        // SIGKILL: a child of the test runner may inherit an ignored SIGTERM
+        defer { kill(other.processIdentifier, SIGKILL); other.waitUntilExit() }
+        let access = { try await self.fixture.store.secret(installation: id, field: AppDatabase.TokenField.access, keyRing: self.fixture.ring) }
+        let theirs = GrantedTokens(protocolName: "oauth1", accessToken: Secret("CANARY-theirs"), tokenSecret: Secret("s"))
+        try await fixture.store.storeTokens(theirs, installation: id, keyRing: fixture.ring, attempt: other.processIdentifier)
+        // When: this process stores its own for the same installation
+        let mine = GrantedTokens(protocolName: "oauth1", accessToken: Secret("CANARY-mine"), tokenSecret: Secret("s"))
+        let own = ProcessInfo.processInfo.processIdentifier
+        await #expect(throws: MigrationTaken(installation: id, reason: .underWay(pid: other.processIdentifier))) {
+            try await fixture.store.storeTokens(mine, installation: id, keyRing: fixture.ring, attempt: own)
+        }
+        // Then: theirs stay; once that process is gone they are an interrupted attempt's, and new ones replace them
+        #expect(try await access() == Secret("CANARY-theirs"))
+        kill(other.processIdentifier, SIGKILL)
+        other.waitUntilExit()
+        try await fixture.store.storeTokens(mine, installation: id, keyRing: fixture.ring, attempt: own)
+        #expect(try await access() == Secret("CANARY-mine"))
+        // A migrated installation takes no new tokens at all
+        _ = try await fixture.store.completeMigration(installation: id, verifiedWith: "GET x")
+        await #expect(throws: MigrationTaken(installation: id, reason: .migrated)) {
+            try await fixture.store.storeTokens(theirs, installation: id, keyRing: fixture.ring, attempt: own)
+        }
+        #expect(try await access() == Secret("CANARY-mine"))
+    }
+
     @Test func theDeadlinePurgeDeletesWhatIsLeftAndRemindersStillReachThem() async throws {
         // Given: links out, one installation migrated
         _ = try await draft()

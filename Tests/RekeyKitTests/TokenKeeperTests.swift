@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import OAuth
-import RekeyKit
+@testable import RekeyKit
 import RekeyTestSupport
 import Testing
 
@@ -49,8 +49,14 @@ import Testing
         _ = try await fixture.store.importInstallations(drafts, registry: registry, keyRing: fixture.ring)
         let id = try #require(try await fixture.store.installationID(integration: "jira-cloud", customer: "Acme"))
         let http = try CurlMulti(maxConnections: 16)
-        let reconnector = try Reconnector(store: fixture.store, keyRing: fixture.ring, registry: registry, logger: logger,
-                                      resolve: Self.resolve, present: { url in
+        let result = try await reconnector(registry).reconnect(id, options: ReconnectOptions())
+        #expect(result.outcome == .migrated)
+        return (id, provider, registry, http)
+    }
+
+    /// A reconnector whose "browser" approves at once.
+    func reconnector(_ registry: Registry) throws -> Reconnector {
+        try Reconnector(store: fixture.store, keyRing: fixture.ring, registry: registry, logger: logger, resolve: Self.resolve, present: { url in
             Task {
                 let browser = try CurlMulti(maxConnections: 1)
                 if let location = try await browser.perform(HTTPRequest(url: url)).header("Location") {
@@ -58,9 +64,6 @@ import Testing
                 }
             }
         })
-        let result = try await reconnector.reconnect(id, options: ReconnectOptions())
-        #expect(result.outcome == .migrated)
-        return (id, provider, registry, http)
     }
 
     static let resolve: @Sendable (SecretReference) -> String? = { $0.name == "ID" ? "rekeyclient" : "s3cr3t" }
@@ -69,6 +72,36 @@ import Testing
         let body = try await http.perform(HTTPRequest(url: provider.url("/control/token-requests"))).body
         let counts = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
         return (counts["token_requests"] as? Int ?? -1, counts["refresh_requests"] as? Int ?? -1)
+    }
+
+    @Test func aReconnectThatEndsAfterAnotherMigratedTheInstallationKeepsTheFirstTokensAndRevokesItsOwn() async throws {
+        // Given: a migrated installation, and a second reconnect (another process's) that was planned before the first
+        // ended and has just been authorized
+        let (id, provider, registry, _) = try await migratedInstallation()
+        defer { withExtendedLifetime(provider) {} }
+        let first = try await fixture.store.tokens(installation: id, keyRing: fixture.ring)
+        let reconnector = try reconnector(registry)
+        var subject = try await reconnector.prepare(id)
+        subject.result.outcome = .planned
+        guard case .oauth2(let target) = subject.migration.target else { Issue.record("not OAuth 2.0"); return }
+        let fail = { (step: ReconnectStep, reason: String) in ReconnectError(installation: id, step: step, reason: reason) }
+        let late = try await reconnector.authorizeOAuth2(target, subject.installation, options: ReconnectOptions(), fail: fail)
+
+        // When: it completes
+        let result = try await reconnector.complete(subject, tokens: late, site: nil)
+
+        // Then: it reports the installation as already migrated, the first tokens stay stored and verified, and the
+        // late ones were revoked at the provider rather than left valid
+        #expect(result.outcome == .alreadyMigrated)
+        let stored = try await fixture.store.tokens(installation: id, keyRing: fixture.ring)
+        #expect(stored.access == first.access && stored.refresh == first.refresh && stored.access != late.accessToken)
+        #expect(try await fixture.store.installation(id)?.state == .migrated)
+        #expect(try await fixture.store.grant(installation: id)?.generation == 1)
+        let client = try await reconnector.oauth2Client(target, subject.installation, fail: fail)
+        let lateRefresh = try #require(late.refreshToken).exposedString
+        let refused = await #expect(throws: OAuth2Error.self) { _ = try await client.refresh(refreshToken: lateRefresh) }
+        #expect(refused?.code == "invalid_grant")
+        #expect(try await client.refresh(refreshToken: try #require(first.refresh).exposedString).accessToken.isEmpty == false)
     }
 
     @Test func tenConcurrentRefreshesOfOneInstallationMakeOneTokenRequest() async throws {

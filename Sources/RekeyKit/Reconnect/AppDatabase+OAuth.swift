@@ -38,9 +38,19 @@ extension AppDatabase {
     /// Seals and stores new tokens next to the old credential, which stays until `completeMigration`.
     /// Replaces any tokens from an earlier, unfinished attempt. The grant stays unverified until `completeMigration`;
     /// `attempt` is the process verifying it, so that an interrupted attempt can be told from a running one.
+    /// - Throws: ``MigrationTaken`` when the installation is migrated, or when another live process's attempt holds
+    ///   unverified tokens for it; nothing is written then.
     public func storeTokens(_ tokens: GrantedTokens, installation id: String, keyRing: KeyRing, attempt: Int32? = nil,
                             now: Date = Date()) async throws {
         try await write { db in
+            if try String.fetchOne(db, sql: "SELECT state FROM installation WHERE id = ?", arguments: [id]) == InstallationState.migrated.rawValue {
+                throw MigrationTaken(installation: id, reason: .migrated)
+            }
+            if let attempt, let other = try Int32.fetchOne(db, sql: """
+                SELECT attempt_pid FROM oauth_grant WHERE installation_id = ? AND verified = 0 AND attempt_pid IS NOT NULL
+                """, arguments: [id]), other != attempt, Self.processIsAlive(other) {
+                throw MigrationTaken(installation: id, reason: .underWay(pid: other))
+            }
             try Self.writeTokens(db, tokens, installation: id, keyRing: keyRing, now: now)
             try db.execute(sql: """
                 INSERT INTO oauth_grant (installation_id, protocol, scope, site_id, site_url, expires_at, created_at, verified, attempt_pid)

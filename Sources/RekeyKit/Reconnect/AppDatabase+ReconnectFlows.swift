@@ -97,7 +97,7 @@ extension AppDatabase {
         return dead
     }
 
-    private static func processIsAlive(_ pid: Int32) -> Bool {
+    static func processIsAlive(_ pid: Int32) -> Bool {
         pid == ProcessInfo.processInfo.processIdentifier || kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -124,6 +124,13 @@ public struct Reconnector: Sendable {
         // seal, verify, and only then purge
         do {
             try await store.storeTokens(tokens, installation: id, keyRing: keyRing, attempt: ProcessInfo.processInfo.processIdentifier)
+        } catch let taken as MigrationTaken {
+            // Another process got there first: these tokens are not stored, so they are revoked where the provider can.
+            logger.notice("reconnect lost to another process", metadata: ["installation": "\(id)", "why": "\(taken)"])
+            await revokeUnstored(tokens, subject)
+            guard taken.reason == .migrated else { throw fail(.seal, taken.description) }
+            result.outcome = .alreadyMigrated
+            return result
         } catch {
             throw fail(.seal, "\(error)")
         }
@@ -146,6 +153,20 @@ public struct Reconnector: Sendable {
         logger.notice("installation migrated", metadata: ["installation": "\(id)", "protocol": "\(migration.target.protocolName)"])
         await announceMigration(subject)
         return result
+    }
+
+    /// Revokes tokens that were granted but never stored (RFC 7009), where the integration's OAuth 2.0 provider has a
+    /// revocation endpoint; a failure is logged. OAuth 1.0a has no revocation call.
+    func revokeUnstored(_ tokens: GrantedTokens, _ subject: Subject) async {
+        guard case .oauth2(let target) = subject.migration.target, target.revocationURL != nil else { return }
+        let id = subject.installation.id
+        do {
+            let client = try await oauth2Client(target, subject.installation) { ReconnectError(installation: id, step: $0, reason: $1) }
+            if let refresh = tokens.refreshToken { try await client.revoke(token: refresh.exposedString, typeHint: .refreshToken) }
+            try await client.revoke(token: tokens.accessToken.exposedString, typeHint: .accessToken)
+        } catch {
+            logger.warning("could not revoke tokens that were not stored", metadata: ["installation": "\(id)", "error": "\(error)"])
+        }
     }
 
     /// Queues `integration.migrated` to the partner's webhook, when it subscribes to it; a problem is logged, not thrown

@@ -187,6 +187,7 @@ extension WebReconnector {
                 return .denied
             }
             let result = try await reconnector.complete(subject, tokens: tokens, site: nil)
+            if result.outcome == .alreadyMigrated { return .alreadyMigrated }
             return .migrated(customer: result.customer, integration: subject.integration.name)
         } catch let error as ReconnectError {
             reconnector.logger.error("reconnect failed", metadata: ["installation": "\(id)", "step": "\(error.step.rawValue)",
