@@ -162,8 +162,7 @@ public struct Reconnector: Sendable {
         let id = subject.installation.id
         do {
             let client = try await oauth2Client(target, subject.installation) { ReconnectError(installation: id, step: $0, reason: $1) }
-            if let refresh = tokens.refreshToken { try await client.revoke(token: refresh.exposedString, typeHint: .refreshToken) }
-            try await client.revoke(token: tokens.accessToken.exposedString, typeHint: .accessToken)
+            _ = try await client.revoke(access: tokens.accessToken, refresh: tokens.refreshToken)
         } catch {
             logger.warning("could not revoke tokens that were not stored", metadata: ["installation": "\(id)", "error": "\(error)"])
         }

@@ -84,14 +84,7 @@ public final class TokenKeeper: Sendable {
         if grant.protocolName == "oauth2" {
             let (client, _) = try await clientAndRefreshToken(id, requireRefresh: false)
             let tokens = try await store.tokens(installation: id, keyRing: keyRing)
-            if let refresh = tokens.refresh {
-                try await client.revoke(token: refresh.exposedString, typeHint: .refreshToken)
-                revoked.append("refresh_token")
-            }
-            if let access = tokens.access {
-                try await client.revoke(token: access.exposedString, typeHint: .accessToken)
-                revoked.append("access_token")
-            }
+            revoked = try await client.revoke(access: tokens.access, refresh: tokens.refresh)
         }
         try await store.recordRevocation(installation: id)
         return revoked
