@@ -10,9 +10,11 @@ extension TemporaryDirectory {
         return counts
     }
 
-    /// The SMTP test server's `log.jsonl`, one entry per accepted message.
+    /// The SMTP test server's `log.jsonl`, one entry per accepted message. Read while the server runs, the file may
+    /// end in a line still being written: only lines ended by a newline are entries.
     public func serverLog() throws -> [[String: Any]] {
         let log = (try? String(contentsOfFile: file("log.jsonl"), encoding: .utf8)) ?? ""
-        return try log.split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let complete = log.hasSuffix("\n") ? Substring(log) : log[..<(log.lastIndex(of: "\n").map { log.index(after: $0) } ?? log.startIndex)]
+        return try complete.split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 }
